@@ -1,0 +1,57 @@
+// Profiles: the TOML config file, parsed and checked; and the writer that adds one profile.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenctl/duration.hpp"
+
+namespace tokenctl {
+
+enum class Grant { authorization_code, client_credentials };
+enum class Provider { automatic, databricks, oidc };
+
+struct Profile {
+  std::string name;
+  std::string host;                              // required; https, or http for loopback hosts
+  std::optional<std::string> client_id;
+  std::optional<std::vector<std::string>> scopes;
+  std::optional<std::string> account_id;
+  Provider provider = Provider::automatic;
+  Grant grant = Grant::authorization_code;
+  std::optional<std::string> client_secret_env;  // name of an environment variable
+  std::optional<int> redirect_port;              // 0..65535; 0 = any free port
+  std::optional<std::string> authorization_endpoint;
+  std::optional<std::string> token_endpoint;
+  std::optional<std::string> revocation_endpoint;
+  std::optional<std::string> ca_file;
+  std::optional<Seconds> refresh_margin;
+  std::optional<std::string> netrc_login;
+  std::vector<std::pair<std::string, std::string>> auth_params;  // in file order
+  long line = 0;                                 // line of the profile's table header
+};
+
+struct Config {
+  std::string path;                              // the file it came from (for messages)
+  bool exists = false;                           // false: no file, an empty config
+  std::optional<std::string> default_profile;
+  std::vector<Profile> profiles;                 // in file order
+
+  // Return the profile of that name, or nullptr.
+  [[nodiscard]] const Profile* find(std::string_view name) const;
+};
+
+// Parse config text; throw Error(config) "PATH:LINE: message" naming the key on any problem.
+Config parse_config(std::string_view text, const std::string& path);
+
+// Check a profile name: letters, digits, '.', '_', '-', 1 to 64 characters, not "." or "..".
+bool valid_profile_name(std::string_view name);
+
+// Return `text` with profile `p` added (or its keys set, if it exists), every other byte kept.
+// Only keys that are set in `p` are written; `name` and `host` are required.
+std::string upsert_profile(std::string_view text, const Profile& p);
+
+} // namespace tokenctl

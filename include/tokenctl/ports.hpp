@@ -1,0 +1,87 @@
+// Ports: the interfaces through which the core and the commands reach the outside world.
+// Production implementations live in src/net and src/sys; tests substitute their own.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenctl/error.hpp"
+
+namespace tokenctl {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  std::string ca_file;                           // extra trusted CAs (PEM file), "" for none
+  bool follow_redirects = false;                 // never for credential-bearing POSTs
+};
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;                               // names as received
+  std::string body;
+
+  // Return the first header of that name (case-insensitive), or "".
+  [[nodiscard]] std::string header(std::string_view name) const;
+};
+
+// A transport failure (exit 4). `reached_server()` is false only when the request provably was
+// not sent (resolve, connect or TLS handshake failed): only then may a one-time credential be
+// sent again.
+class HttpError : public Error {
+public:
+  HttpError(const std::string& message, bool reached_server)
+      : Error(ErrorKind::network, message), m_reached_server(reached_server) {}
+  // Return whether the request may have reached the server.
+  [[nodiscard]] bool reached_server() const noexcept { return m_reached_server; }
+
+private:
+  bool m_reached_server;
+};
+
+// Sends one HTTP request. Throws HttpError for transport failures, timeouts, TLS failures and
+// bodies over the size cap; any HTTP status is a response, not an error.
+class HttpClient {
+public:
+  virtual ~HttpClient() = default;
+  // Perform the request and return the response, whatever its status.
+  virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+class RandomSource {
+public:
+  virtual ~RandomSource() = default;
+  // Return `n` bytes from a CSPRNG.
+  virtual std::string bytes(std::size_t n) = 0;
+};
+
+class Hasher {
+public:
+  virtual ~Hasher() = default;
+  // Return the 32-byte SHA-256 digest of `data`.
+  virtual std::string sha256(std::string_view data) = 0;
+};
+
+class Browser {
+public:
+  virtual ~Browser() = default;
+  // Start a browser on `url` without waiting for it; return false (with a reason) if it failed.
+  virtual bool open(const std::string& url, std::string& why_not) = 0;
+};
+
+class WallClock {
+public:
+  virtual ~WallClock() = default;
+  // Return the current time.
+  virtual std::chrono::system_clock::time_point now() = 0;
+};
+
+} // namespace tokenctl

@@ -1,0 +1,27 @@
+// The token cache file: JSON {"version": 1, "tokens": {PROFILE: TOKEN SET}}.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "tokenctl/token_set.hpp"
+
+namespace tokenctl {
+
+inline constexpr int k_token_cache_version = 1;
+// Bigger caches are refused as damaged rather than parsed.
+inline constexpr std::size_t k_token_cache_max_bytes = 16u * 1024u * 1024u;
+// Deeper JSON nesting is refused before parsing (the format needs 4 levels).
+inline constexpr int k_token_cache_max_depth = 32;
+
+struct TokenCache {
+  std::map<std::string, TokenSet> tokens;        // by profile name
+};
+
+// Parse cache bytes; throw Error(failure) naming `path` and how to recover, never quoting the bytes.
+TokenCache parse_token_cache(std::string_view bytes, const std::string& path);
+// Serialize a cache as pretty JSON with a trailing newline.
+std::string serialize_token_cache(const TokenCache& cache);
+
+} // namespace tokenctl

@@ -1,0 +1,46 @@
+// What a login or refresh returned for a profile, and the endpoints it was obtained from.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenctl/duration.hpp"
+
+namespace tokenctl {
+
+// Endpoints resolved at login (discovery, Databricks rules or profile keys), kept with the token set.
+struct Endpoints {
+  std::string issuer;                            // "" when unknown (endpoints given by hand)
+  std::string authorization_endpoint;
+  std::string token_endpoint;
+  std::string revocation_endpoint;               // "" when the server has none
+  std::string device_authorization_endpoint;     // "" when the server has none
+  std::vector<std::string> token_endpoint_auth_methods;  // from metadata; empty: not advertised
+  bool iss_parameter_supported = false;          // RFC 9207 authorization_response_iss_parameter_supported
+};
+
+struct TokenSet {
+  std::string access_token;
+  std::string token_type = "Bearer";
+  std::optional<TimePoint> expiry;               // nullopt: the server did not say
+  std::optional<TimePoint> issued_at;            // when the request was sent; for the lifetime
+  std::string refresh_token;                     // "" when none
+  std::string id_token;                          // "" when none
+  std::vector<std::string> scopes;               // granted (or requested, if the server did not say)
+  std::string client_id;                         // the client that obtained it
+  Endpoints endpoints;
+};
+
+enum class TokenStatus { valid, expired, refreshable, logged_out };
+
+// Return the status word of the contract: "valid", "expired", "refreshable", "logged-out".
+std::string_view status_name(TokenStatus s);
+
+// Classify a profile's token set at `now`: no set -> logged_out; usable access token -> valid;
+// expired (or unknown expiry) with a refresh token -> refreshable; else expired.
+TokenStatus token_status(const TokenSet* set, TimePoint now);
+
+} // namespace tokenctl

@@ -1,0 +1,76 @@
+/* The C interface between the program and its network module (tokenctl-net.so).
+ *
+ * Why a module: linking libcurl and OpenSSL costs several milliseconds at every start, and
+ * `tokenctl token` with a cached token must not pay it. The program dlopen()s this module on
+ * its first HTTP request, CSPRNG read or hash. Only C types cross the boundary: the program and
+ * the module each carry their own (static) C++ runtime, so no C++ object or exception may pass.
+ */
+#ifndef TOKENCTL_NET_MODULE_ABI_H
+#define TOKENCTL_NET_MODULE_ABI_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TOKENCTL_NET_ABI_VERSION 1
+#define TOKENCTL_NET_ENTRY "tokenctl_net_module_v1"
+
+struct tokenctl_http_header {
+  const char* name;
+  size_t name_len;
+  const char* value;
+  size_t value_len;
+};
+
+struct tokenctl_http_request {
+  const char* method;              /* "GET" or "POST" */
+  const char* url;                 /* NUL-terminated */
+  const struct tokenctl_http_header* headers;
+  size_t header_count;
+  const char* body;                /* may be NULL when body_len == 0 */
+  size_t body_len;
+  const char* ca_file;             /* extra trusted CAs (PEM), or NULL */
+  long connect_timeout_ms;
+  long total_timeout_ms;
+  size_t max_body_bytes;           /* a longer body aborts the transfer: TOKENCTL_HTTP_TOO_LARGE */
+  int follow_redirects;            /* 0 or 1 */
+  int allow_http;                  /* 1: plain http allowed (the caller checked loopback) */
+  void* ctx;
+  /* Called once per response header line, name and value trimmed. */
+  void (*on_header)(void* ctx, const char* name, size_t name_len, const char* value, size_t value_len);
+  /* Called with each chunk of the body. */
+  void (*on_body)(void* ctx, const char* data, size_t len);
+};
+
+enum tokenctl_http_result {
+  TOKENCTL_HTTP_OK = 0,
+  TOKENCTL_HTTP_RESOLVE_FAILED = 1,  /* not sent */
+  TOKENCTL_HTTP_CONNECT_FAILED = 2,  /* not sent */
+  TOKENCTL_HTTP_TLS_FAILED = 3,      /* not sent: handshake or certificate verification */
+  TOKENCTL_HTTP_TIMEOUT = 4,         /* may have been sent */
+  TOKENCTL_HTTP_TOO_LARGE = 5,       /* response body over max_body_bytes */
+  TOKENCTL_HTTP_FAILED = 6,          /* other transfer failure; may have been sent */
+  TOKENCTL_HTTP_BAD_REQUEST = 7      /* malformed URL or refused scheme; not sent */
+};
+
+struct tokenctl_net_module {
+  int abi_version;
+  /* Perform one request; on TOKENCTL_HTTP_OK *status is the HTTP status. errbuf gets a
+   * one-line description (never any header or body content). */
+  int (*http_perform)(const struct tokenctl_http_request* request, long* status, char* errbuf,
+                      size_t errbuf_len);
+  /* Fill out with n bytes from OpenSSL's CSPRNG; 0 on success. */
+  int (*random_bytes)(unsigned char* out, size_t n);
+  /* SHA-256 of data. */
+  void (*sha256)(const unsigned char* data, size_t n, unsigned char out[32]);
+};
+
+typedef const struct tokenctl_net_module* (*tokenctl_net_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,37 @@
+// Files that hold secrets: private, atomic, never followed through symlinks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tokenctl/error.hpp"
+
+namespace tokenctl::sys {
+
+// Read a whole file (following symlinks) of at most `max_bytes`; nullopt if it does not exist.
+// Throw Error(`kind`) naming the path when it cannot be read or is too big.
+std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, ErrorKind kind);
+
+// Read a file that holds secrets: opened O_NOFOLLOW, a regular file, owned by the effective user,
+// no group or other permission bits, at most `max_bytes`. nullopt if it does not exist.
+// Throw Error(failure) naming the path and the fix (chmod 600, remove the link, ...) otherwise.
+std::optional<std::string> read_private_file(const std::string& path, std::size_t max_bytes);
+
+// Create `dir` and its missing parents; the ones created get mode 0700, existing ones are kept.
+void make_private_dirs(const std::string& dir);
+
+// Replace `path` atomically with `data`: a temporary file in the same folder created O_EXCL with
+// `mode`, written in full, fsync'd, renamed over `path`, then the folder fsync'd. On any failure
+// the temporary file is removed and the old file is left as it was; throws Error(failure).
+// A symlink at `path` is replaced by a regular file only if `path` is not a link: callers that
+// must keep a link (netrc) resolve it first. Refuses (Error) when `path` is a symlink.
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+
+// Return the folder part of `path` ("." when there is none).
+std::string parent_dir(const std::string& path);
+
+} // namespace tokenctl::sys

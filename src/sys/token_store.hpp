@@ -1,0 +1,35 @@
+// The token cache on disk: lock-free reads, and updates under the cache lock.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "tokenctl/token_cache.hpp"
+
+namespace tokenctl::sys {
+
+inline constexpr std::chrono::milliseconds k_cache_lock_wait{60000};
+
+class TokenStore {
+public:
+  explicit TokenStore(std::string path) : m_path(std::move(path)) {}
+
+  // Return the cache path.
+  [[nodiscard]] const std::string& path() const { return m_path; }
+  // Return the lock file path (the cache path + ".lock").
+  [[nodiscard]] std::string lock_path() const { return m_path + ".lock"; }
+
+  // Read the cache without locking (an empty cache if the file does not exist).
+  // Throws Error(failure) for a damaged, unsafe or unreadable cache.
+  [[nodiscard]] TokenCache load() const;
+
+  // Take the cache lock, re-read the cache, let `change` modify it, and write it back atomically
+  // (0600 file, 0700 folder) if `change` returns true. The lock is released on return.
+  void update(const std::function<bool(TokenCache&)>& change) const;
+
+private:
+  std::string m_path;
+};
+
+} // namespace tokenctl::sys
