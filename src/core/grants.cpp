@@ -1,0 +1,81 @@
+#include "tokenctl/grants.hpp"
+
+#include <algorithm>
+
+namespace tokenctl {
+namespace {
+
+TimePoint whole_seconds(std::chrono::system_clock::time_point t) { return std::chrono::time_point_cast<Seconds>(t); }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+bool retryable_status(long status) { return status == 408 || status == 429 || status == 503; }
+
+} // namespace
+
+Seconds effective_min_ttl(const TokenSet& set, Seconds requested) {
+  if (set.expiry && set.issued_at && *set.expiry > *set.issued_at)
+    return std::min(requested, (*set.expiry - *set.issued_at) / 2);
+  return requested;
+}
+
+bool fresh_enough(const TokenSet& set, Seconds min_ttl, TimePoint now) {
+  if (set.access_token.empty()) return false;
+  if (!set.expiry) return true;
+  return *set.expiry - now > effective_min_ttl(set, min_ttl);
+}
+
+std::optional<Seconds> parse_retry_after(std::string_view value) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  long long n = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return Seconds(n);
+}
+
+HttpResponse send_token_request(HttpClient& http, WallClock& clock, const HttpRequest& request) {
+  std::chrono::milliseconds backoff{500};
+  for (int attempt = 1;; ++attempt) {
+    try {
+      HttpResponse response = http.send(request);
+      if (!retryable_status(response.status) || attempt == k_max_token_attempts) return response;
+      const auto after = parse_retry_after(response.header("Retry-After"));
+      clock.sleep_for(after ? std::chrono::milliseconds(std::min(*after, k_max_retry_after)) : backoff);
+    } catch (const HttpError& e) {
+      if (e.reached_server() || attempt == k_max_token_attempts) throw;
+      clock.sleep_for(backoff);
+    }
+    backoff *= 2;
+  }
+}
+
+TokenSet refresh_grant(HttpClient& http, WallClock& clock, const TokenSet& old, const ClientAuth& auth,
+                       const std::string& ca_file) {
+  const TimePoint sent_at = whole_seconds(clock.now());
+  const HttpRequest request = form_post(old.endpoints.token_endpoint,
+                                        {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}},
+                                        auth, ca_file);
+  const TokenResponse r = parse_token_response(send_token_request(http, clock, request), old.endpoints.token_endpoint);
+  return refreshed_token_set(old, r, sent_at);
+}
+
+TokenSet client_credentials_grant(HttpClient& http, WallClock& clock, const Endpoints& endpoints,
+                                  const ClientAuth& auth, const std::vector<std::string>& scopes,
+                                  const std::string& ca_file) {
+  const TimePoint sent_at = whole_seconds(clock.now());
+  Params params = {{"grant_type", "client_credentials"}};
+  if (!scopes.empty()) params.emplace_back("scope", join(scopes));
+  const HttpRequest request = form_post(endpoints.token_endpoint, params, auth, ca_file);
+  const TokenResponse r = parse_token_response(send_token_request(http, clock, request), endpoints.token_endpoint);
+  return new_token_set(r, sent_at, scopes, auth.client_id, endpoints);
+}
+
+} // namespace tokenctl
