@@ -2,18 +2,65 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "tokenctl/error.hpp"
 
 namespace tokenctl::cli {
+namespace {
+
+void add_global_options(CLI::App& app, GlobalOptions& g) {
+  app.add_option("-p,--profile", g.profile, "Profile to use (default: TOKENCTL_PROFILE, default_profile, \"default\")");
+  app.add_option("--config", g.config, "Config file (default: TOKENCTL_CONFIG, ~/.config/tokenctl/config.toml)");
+  app.add_option("--token-cache", g.token_cache, "Token cache file (default: TOKENCTL_TOKEN_CACHE, beside the config)");
+  app.add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("-v,--verbose", g.verbose, "Show the HTTP exchange on stderr, tokens and secrets redacted");
+  app.add_flag("-q,--quiet", g.quiet, "Print no messages but errors and warnings");
+}
+
+void print_error(std::ostream& err, const Error& e) {
+  err << "tokenctl: error: " << e.what() << '\n';
+  if (!e.hint().empty()) err << "tokenctl: hint: " << e.hint() << '\n';
+}
+
+} // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"tokenctl: OAuth 2.0 / OpenID Connect token manager", "tokenctl"};
   app.set_version_flag("--version", std::string("tokenctl ") + TOKENCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Context ctx(std::cout, std::cerr);
+  add_global_options(app, ctx.global);
+  const std::vector<Command> commands = {register_login(app), register_token(app), register_refresh(app),
+                                         register_list(app), register_show(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "tokenctl: error: " << e.what() << '\n'
+              << "tokenctl: hint: run \"tokenctl --help\" for usage\n";
+    return static_cast<int>(ErrorKind::usage);
   }
-  return 0;
+  try {
+    for (const auto& command : commands)
+      if (command.app->parsed()) return command.run(ctx);
+    return static_cast<int>(ErrorKind::usage);
+  } catch (const Error& e) {
+    std::cout.flush();
+    print_error(std::cerr, e);
+    return e.exit_code();
+  } catch (const nlohmann::json::exception&) {
+    std::cerr << "tokenctl: error: internal error while handling JSON\n";
+    return static_cast<int>(ErrorKind::failure);
+  } catch (const std::exception& e) {
+    std::cerr << "tokenctl: error: internal error: " << e.what() << '\n';
+    return static_cast<int>(ErrorKind::failure);
+  }
 }
 
 } // namespace tokenctl::cli

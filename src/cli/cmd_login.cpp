@@ -1,0 +1,216 @@
+// tokenctl login: the authorization code flow with PKCE through a loopback listener (RFC 8252),
+// or, for client-credentials profiles, a first token. Reads as its steps: settle the profile,
+// discover, listen, send the browser, check the callback, redeem the code, check the id token,
+// save (the cache lock is taken only for the save, never while waiting for the browser).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "cli/token_service.hpp"
+#include "net/loopback_listener.hpp"
+#include "sys/config_file.hpp"
+#include "sys/files.hpp"
+#include "sys/os.hpp"
+#include "tokenctl/authorize.hpp"
+#include "tokenctl/callback_page.hpp"
+#include "tokenctl/client.hpp"
+#include "tokenctl/discovery.hpp"
+#include "tokenctl/grants.hpp"
+#include "tokenctl/jwt.hpp"
+#include "tokenctl/token_endpoint.hpp"
+#include "tokenctl/url.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+struct LoginOptions {
+  std::string host;
+  std::string client_id;
+  std::string scopes;
+  std::string account_id;
+  std::optional<int> port;
+  bool no_browser = false;
+  std::string timeout = "5m";
+};
+
+struct SettledProfile {
+  Profile profile;
+  bool is_new = false;
+};
+
+// The profile this login is for: the configured one with the command line's overrides, or a
+// new one from --host (saved to the config after a successful login).
+SettledProfile settle_profile(const LoginOptions& o, Context& ctx) {
+  const std::string name = ctx.profile_name();
+  SettledProfile s;
+  if (const Profile* existing = ctx.config().find(name)) {
+    s.profile = *existing;
+    if (!o.host.empty() && o.host != existing->host)
+      throw Error(ErrorKind::usage, "profile \"" + name + "\" already has host " + existing->host,
+                  "use another profile name with -p, or edit " + ctx.config().path);
+  } else {
+    if (o.host.empty())
+      throw Error(ErrorKind::config, "no profile \"" + name + "\" in " + ctx.config().path,
+                  "create it with: tokenctl login -p " + name + " --host URL");
+    if (!valid_profile_name(name))
+      throw Error(ErrorKind::usage, "invalid profile name \"" + name + "\": use letters, digits, '.', '_' and '-'");
+    const auto url = parse_url(o.host);
+    const std::string problem = url ? endpoint_url_problem(o.host) : std::string("not an absolute https URL");
+    if (!problem.empty() || url->has_query || url->has_fragment)
+      throw Error(ErrorKind::config, "--host " + o.host + ": " + (problem.empty() ? "no query or fragment allowed" : problem));
+    s.profile.name = name;
+    s.profile.host = o.host;
+    s.is_new = true;
+  }
+  Profile& p = s.profile;
+  if (!o.client_id.empty()) p.client_id = o.client_id;
+  if (!o.account_id.empty()) p.account_id = o.account_id;
+  if (o.port) p.redirect_port = *o.port;
+  if (!o.scopes.empty()) {
+    std::vector<std::string> scopes;
+    std::istringstream words(o.scopes);
+    for (std::string w; words >> w;) scopes.push_back(w);
+    p.scopes = scopes;
+  }
+  return s;
+}
+
+bool wants_openid(const ClientSettings& c) {
+  return std::find(c.scopes.begin(), c.scopes.end(), "openid") != c.scopes.end();
+}
+
+void open_browser(const LoginOptions& o, Context& ctx, const std::string& url) {
+  ctx.err << "To sign in, open this URL in a browser:\n\n  " << url << "\n\n";
+  if (o.no_browser) return;
+  std::string why_not;
+  if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + "); open the URL above by hand");
+}
+
+// Wait for the browser's redirect and return the authorization code.
+std::string wait_for_code(net::LoopbackListener& listener, const ClientSettings& client, const CallbackExpectation& expect,
+                          Seconds timeout) {
+  CallbackResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string path = client.redirect_path.empty() ? "/" : client.redirect_path;
+  listener.serve(deadline,
+                 "no answer from the browser within " + format_duration(timeout) + "; run tokenctl login again",
+                 [&](std::string_view request_path, std::string_view query) {
+                   if (request_path != path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
+                   result = check_callback(query, expect);
+                   if (result.kind == CallbackResult::Kind::code) return net::CallbackReply{200, success_page(), true};
+                   return net::CallbackReply{400, error_page(result.error, result.error_description), true};
+                 });
+  if (result.kind == CallbackResult::Kind::denied) {
+    std::string message = "the authorization server refused the login: " + result.error;
+    if (!result.error_description.empty()) message += ": " + result.error_description;
+    throw Error(ErrorKind::failure, message);
+  }
+  if (result.kind == CallbackResult::Kind::rejected)
+    throw Error(ErrorKind::failure, "login refused: " + result.error, "run tokenctl login again");
+  return result.code;
+}
+
+TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const ClientSettings& client,
+                   const Endpoints& endpoints, Seconds timeout) {
+  if (endpoints.authorization_endpoint.empty())
+    throw Error(ErrorKind::failure, "the server for " + p.host + " has no authorization endpoint");
+  auto listener = net::LoopbackListener::bind_loopback(client.redirect_port);
+  const std::string redirect = redirect_uri(client, listener.port());
+  AuthorizationRequest request;
+  request.endpoint = endpoints.authorization_endpoint;
+  request.client_id = client.client_id;
+  request.redirect_uri = redirect;
+  request.scopes = client.scopes;
+  const std::string verifier = pkce_verifier(ctx.random().bytes(32));
+  request.code_challenge = pkce_challenge(ctx.hasher().sha256(verifier));
+  request.state = random_token(ctx.random().bytes(24));
+  if (wants_openid(client)) request.nonce = random_token(ctx.random().bytes(24));
+  request.extra_params = p.auth_params;
+  open_browser(o, ctx, authorization_url(request));
+
+  CallbackExpectation expect{request.state, endpoints.issuer, endpoints.iss_parameter_supported};
+  const std::string code = wait_for_code(listener, client, expect, timeout);
+  sys::disable_core_dumps();
+  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+  const TimePoint sent_at = ctx.now();
+  const HttpRequest exchange = form_post(endpoints.token_endpoint,
+                                         {{"grant_type", "authorization_code"},
+                                          {"code", code},
+                                          {"redirect_uri", redirect},
+                                          {"code_verifier", verifier}},
+                                         auth, p.ca_file.value_or(""));
+  // A code is single-use: the exchange is sent once, never retried.
+  const TokenResponse response = parse_token_response(ctx.http().send(exchange), endpoints.token_endpoint);
+  TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
+  if (!set.id_token.empty())
+    check_id_token(set.id_token, {endpoints.issuer, client.client_id, request.nonce, ctx.now()});
+  else if (!request.nonce.empty())
+    ctx.warn("the server returned no id token although openid was requested");
+  return set;
+}
+
+std::string who(const TokenSet& set) {
+  if (set.id_token.empty()) return "";
+  const auto claims = jwt_claims(set.id_token);
+  return claims ? describe_subject(*claims) : "";
+}
+
+void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
+  ctx.store().update([&](TokenCache& cache) {
+    cache.tokens[s.profile.name] = set;
+    return true;
+  });
+  if (!s.is_new) return;
+  const std::string path = ctx.config().path;
+  const auto text = sys::read_file(path, 4 * 1024 * 1024, ErrorKind::config).value_or("");
+  sys::save_config_text(path, upsert_profile(text, s.profile));
+  ctx.info("Added profile \"" + s.profile.name + "\" to " + path + ".");
+}
+
+int run_login(const LoginOptions& o, Context& ctx) {
+  const auto timeout = parse_duration(o.timeout);
+  if (!timeout || *timeout <= Seconds(0))
+    throw Error(ErrorKind::usage, "--timeout: invalid duration \"" + o.timeout + "\"", "use a number with s, m or h: 90s, 5m, 1h");
+  const SettledProfile settled = settle_profile(o, ctx);
+  const Profile& p = settled.profile;
+  const ClientSettings client = resolve_client(p);
+  const std::string ca = p.ca_file.value_or("");
+  const Endpoints endpoints = discover(ctx.http(), client, ca);
+  TokenSet set;
+  if (p.grant == Grant::client_credentials) {
+    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+    set = client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
+  } else {
+    set = code_flow(o, ctx, p, client, endpoints, *timeout);
+  }
+  save(ctx, settled, set);
+  const std::string subject = who(set);
+  const std::string expiry = set.expiry ? format_rfc3339(*set.expiry) + " (in " + time_left_text(&set, ctx.now()) + ")"
+                                        : "an unknown time (the server did not say)";
+  ctx.info("Logged in to profile \"" + p.name + "\"" + (subject.empty() ? "" : " as " + subject) +
+           "; the access token expires at " + expiry + ".");
+  return 0;
+}
+
+} // namespace
+
+Command register_login(CLI::App& parent) {
+  auto o = std::make_shared<LoginOptions>();
+  auto* app = parent.add_subcommand("login", "Sign in with a browser (authorization code + PKCE) and cache the tokens");
+  app->add_option("--host", o->host, "Authorization server (issuer) or Databricks host; creates the profile if new");
+  app->add_option("--client-id", o->client_id, "OAuth client id");
+  app->add_option("--scopes", o->scopes, "Scopes to request, space-separated");
+  app->add_option("--account-id", o->account_id, "Databricks account id (account-level login)");
+  app->add_option("--port", o->port, "Loopback redirect port (0: any free port)")->check(CLI::Range(0, 65535));
+  app->add_flag("--no-browser", o->no_browser, "Do not open a browser; only print the URL");
+  app->add_option("--timeout", o->timeout, "How long to wait for the browser (default 5m)");
+  return {app, [o](Context& ctx) { return run_login(*o, ctx); }};
+}
+
+} // namespace tokenctl::cli

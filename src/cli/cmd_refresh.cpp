@@ -1,0 +1,57 @@
+// tokenctl refresh [--all]: refresh now and save the new set; say the new expiry on stderr.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <ostream>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "cli/token_service.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+struct RefreshOptions {
+  bool all = false;
+};
+
+void refresh_one(Context& ctx, const Profile& profile) {
+  Freshness freshness;
+  freshness.force = true;
+  const TokenSet set = fresh_token_set(ctx, profile, freshness);
+  const std::string expiry = set.expiry ? format_rfc3339(*set.expiry) + " (in " + time_left_text(&set, ctx.now()) + ")"
+                                        : "an unknown time (the server did not say)";
+  ctx.info("Refreshed profile \"" + profile.name + "\"; the access token expires at " + expiry + ".");
+}
+
+int run_refresh(const RefreshOptions& o, Context& ctx) {
+  if (!o.all) {
+    refresh_one(ctx, ctx.profile());
+    return 0;
+  }
+  const TokenCache cache = ctx.store().load();
+  int worst = 0;
+  for (const auto& profile : ctx.config().profiles) {
+    if (!cache.tokens.count(profile.name) && profile.grant != Grant::client_credentials) continue;
+    try {
+      refresh_one(ctx, profile);
+    } catch (const Error& e) {
+      ctx.err << "tokenctl: error: " << profile.name << ": " << e.what() << '\n';
+      worst = std::max(worst, e.exit_code());
+    }
+  }
+  return worst;
+}
+
+} // namespace
+
+Command register_refresh(CLI::App& parent) {
+  auto options = std::make_shared<RefreshOptions>();
+  auto* app = parent.add_subcommand("refresh", "Refresh the profile's tokens now");
+  app->add_flag("--all", options->all, "Refresh every profile that holds a token set");
+  return {app, [options](Context& ctx) { return run_refresh(*options, ctx); }};
+}
+
+} // namespace tokenctl::cli

@@ -1,0 +1,133 @@
+// tokenctl show: one profile in detail, tokens redacted unless --reveal, JWT claims decoded
+// (and labelled as not verified). Reads the config and the cache only.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "tokenctl/client.hpp"
+#include "tokenctl/jwt.hpp"
+#include "tokenctl/redact.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+struct ShowOptions {
+  bool reveal = false;
+};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+nlohmann::json endpoints_json(const Endpoints& e) {
+  const auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return {{"issuer", or_null(e.issuer)},
+          {"authorization_endpoint", or_null(e.authorization_endpoint)},
+          {"token_endpoint", or_null(e.token_endpoint)},
+          {"revocation_endpoint", or_null(e.revocation_endpoint)},
+          {"device_authorization_endpoint", or_null(e.device_authorization_endpoint)}};
+}
+
+nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool reveal) {
+  const ClientSettings client = resolve_client(p);
+  const auto token_field = [&](const std::string& t) {
+    return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(reveal ? t : redact(t));
+  };
+  nlohmann::json j = {{"name", p.name},
+                      {"host", p.host},
+                      {"provider", client.databricks ? "databricks" : "oidc"},
+                      {"grant", p.grant == Grant::client_credentials ? "client_credentials" : "authorization_code"},
+                      {"status", status_name(token_status(set, now))}};
+  add_expiry_json(j, set, now);
+  j["client_id"] = set ? set->client_id : client.client_id;
+  j["scopes_requested"] = client.scopes;
+  if (set == nullptr) {
+    j["endpoints"] = nullptr;
+    j["scopes_granted"] = nullptr;
+    j["refresh_token_held"] = false;
+    return j;
+  }
+  j["endpoints"] = endpoints_json(set->endpoints);
+  j["scopes_granted"] = set->scopes;
+  j["refresh_token_held"] = !set->refresh_token.empty();
+  j["access_token"] = token_field(set->access_token);
+  j["refresh_token"] = token_field(set->refresh_token);
+  j["id_token"] = token_field(set->id_token);
+  const auto at_claims = jwt_claims(set->access_token);
+  const auto id_claims = jwt_claims(set->id_token);
+  j["access_token_claims"] = at_claims ? *at_claims : nlohmann::json(nullptr);
+  j["id_token_claims"] = id_claims ? *id_claims : nlohmann::json(nullptr);
+  j["claims_verified"] = false;
+  return j;
+}
+
+void print_claims(std::ostream& out, const char* label, const std::string& token, const nlohmann::json& claims) {
+  out << label << " claims (decoded, NOT verified): ";
+  if (token.empty()) out << "no token\n";
+  else if (claims.is_null()) out << "not a JWT\n";
+  else {
+    out << '\n';
+    for (const auto& [key, value] : claims.items()) out << "  " << key << ": " << value.dump() << '\n';
+  }
+}
+
+void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set, TimePoint now) {
+  const auto line = [&](const char* label, const std::string& value) {
+    out << label << std::string(24 - std::string_view(label).size(), ' ') << value << '\n';
+  };
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string("-"); };
+  line("profile:", j["name"]);
+  line("host:", j["host"]);
+  line("provider:", j["provider"]);
+  line("grant:", j["grant"]);
+  line("client id:", j["client_id"]);
+  line("status:", text(j["status"]) + (set ? " (" + time_left_text(set, now) + ")" : ""));
+  line("expiry:", text(j["expiry"]));
+  if (set == nullptr) {
+    line("scopes requested:", join(j["scopes_requested"]));
+    return;
+  }
+  const auto& e = j["endpoints"];
+  line("issuer:", text(e["issuer"]));
+  line("authorization endpoint:", text(e["authorization_endpoint"]));
+  line("token endpoint:", text(e["token_endpoint"]));
+  line("revocation endpoint:", text(e["revocation_endpoint"]));
+  line("device endpoint:", text(e["device_authorization_endpoint"]));
+  line("scopes granted:", join(j["scopes_granted"]));
+  line("refresh token held:", j["refresh_token_held"].get<bool>() ? "yes" : "no");
+  line("access token:", text(j["access_token"]));
+  line("refresh token:", text(j["refresh_token"]));
+  line("id token:", text(j["id_token"]));
+  print_claims(out, "id token", set->id_token, j["id_token_claims"]);
+  print_claims(out, "access token", set->access_token, j["access_token_claims"]);
+}
+
+int run_show(const ShowOptions& o, Context& ctx) {
+  const Profile& profile = ctx.profile();
+  const TokenCache cache = ctx.store().load();
+  const auto it = cache.tokens.find(profile.name);
+  const TokenSet* set = it == cache.tokens.end() ? nullptr : &it->second;
+  const TimePoint now = ctx.now();
+  const nlohmann::json j = build(profile, set, now, o.reveal);
+  if (ctx.json()) ctx.out << j.dump(2) << '\n';
+  else print_text(ctx.out, j, set, now);
+  return 0;
+}
+
+} // namespace
+
+Command register_show(CLI::App& parent) {
+  auto options = std::make_shared<ShowOptions>();
+  auto* app = parent.add_subcommand("show", "Show one profile in detail (tokens redacted)");
+  app->add_flag("--reveal", options->reveal, "Show the tokens in full");
+  return {app, [options](Context& ctx) { return run_show(*options, ctx); }};
+}
+
+} // namespace tokenctl::cli

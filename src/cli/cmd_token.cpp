@@ -1,0 +1,61 @@
+// tokenctl token: print the profile's access token, refreshed first when it is about to expire.
+// With a fresh cached token this reads two small files and prints: no network module is loaded.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "cli/token_service.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+struct TokenOptions {
+  std::string min_ttl;
+  bool header = false;
+};
+
+// A token that would break a header line or a shell word is refused (RFC 6750 b64token).
+void check_printable(const std::string& token) {
+  for (char c : token)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      throw Error(ErrorKind::failure, "the access token contains characters that cannot go into a header; refusing it");
+}
+
+int run_token(const TokenOptions& o, Context& ctx) {
+  Freshness freshness;
+  if (!o.min_ttl.empty()) {
+    freshness.min_ttl = parse_duration(o.min_ttl);
+    if (!freshness.min_ttl)
+      throw Error(ErrorKind::usage, "--min-ttl: invalid duration \"" + o.min_ttl + "\"", "use a number with s, m or h: 90s, 5m, 1h");
+  }
+  const Profile& profile = ctx.profile();
+  const TokenSet set = fresh_token_set(ctx, profile, freshness);
+  check_printable(set.access_token);
+  if (ctx.json()) {
+    nlohmann::json j = {{"access_token", set.access_token}, {"token_type", set.token_type}};
+    add_expiry_json(j, &set, ctx.now());
+    ctx.out << j.dump() << '\n';
+  } else if (o.header) {
+    ctx.out << "Authorization: Bearer " << set.access_token << '\n';
+  } else {
+    ctx.out << set.access_token << '\n';
+  }
+  return 0;
+}
+
+} // namespace
+
+Command register_token(CLI::App& parent) {
+  auto options = std::make_shared<TokenOptions>();
+  auto* app = parent.add_subcommand("token", "Print the profile's access token (refreshed first if needed)");
+  app->add_option("--min-ttl", options->min_ttl, "Refresh first if less than this is left (default: refresh_margin, 5m)");
+  app->add_flag("--header", options->header, "Print \"Authorization: Bearer TOKEN\" instead");
+  return {app, [options](Context& ctx) { return run_token(*options, ctx); }};
+}
+
+} // namespace tokenctl::cli

@@ -1,0 +1,25 @@
+// The commands: each registers its CLI11 subcommand and returns how to run it.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace tokenctl::cli {
+
+class Context;
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int(Context&)> run;
+};
+
+Command register_login(CLI::App& parent);
+Command register_token(CLI::App& parent);
+Command register_refresh(CLI::App& parent);
+Command register_list(CLI::App& parent);
+Command register_show(CLI::App& parent);
+
+} // namespace tokenctl::cli

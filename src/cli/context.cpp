@@ -1,0 +1,113 @@
+#include "cli/context.hpp"
+
+#include <ostream>
+
+#include "net/http_client.hpp"
+#include "sys/config_file.hpp"
+#include "sys/net_module.hpp"
+#include "sys/os.hpp"
+
+namespace tokenctl::cli {
+
+struct Context::Services {
+  sys::SystemClock clock;
+  sys::SystemBrowser browser;
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<RandomSource> random;
+  std::unique_ptr<Hasher> hasher;
+};
+
+Context::Context(std::ostream& o, std::ostream& e) : out(o), err(e) {}
+Context::~Context() = default;
+
+const ResolvedPaths& Context::paths() {
+  if (!m_paths) {
+    PathInputs in;
+    if (!global.config.empty()) in.cli_config = global.config;
+    if (!global.token_cache.empty()) in.cli_cache = global.token_cache;
+    in.env_config = sys::env("TOKENCTL_CONFIG");
+    in.env_cache = sys::env("TOKENCTL_TOKEN_CACHE");
+    in.xdg_config_home = sys::env("XDG_CONFIG_HOME");
+    in.home = sys::env("HOME");
+    m_paths = resolve_paths(in);
+  }
+  return *m_paths;
+}
+
+const Config& Context::config() {
+  if (!m_config) m_config = sys::load_config(paths());
+  return *m_config;
+}
+
+void Context::reload_config() { m_config.reset(); }
+
+std::string Context::profile_name() {
+  if (!global.profile.empty()) return global.profile;
+  if (const auto p = sys::env("TOKENCTL_PROFILE")) return *p;
+  if (config().default_profile) return *config().default_profile;
+  return "default";
+}
+
+const Profile& Context::profile() {
+  const std::string name = profile_name();
+  if (const Profile* p = config().find(name)) return *p;
+  const std::string where = config().exists ? "in " + config().path : "(no config file at " + config().path + ")";
+  throw Error(ErrorKind::config, "no profile \"" + name + "\" " + where,
+              "create it with: tokenctl login -p " + name + " --host URL");
+}
+
+sys::TokenStore& Context::store() {
+  if (!m_store) m_store = std::make_unique<sys::TokenStore>(paths().token_cache);
+  return *m_store;
+}
+
+Context::Services& Context::services() {
+  if (!m_services) m_services = std::make_unique<Services>();
+  return *m_services;
+}
+
+TimePoint Context::now() { return std::chrono::time_point_cast<Seconds>(clock().now()); }
+
+WallClock& Context::clock() { return services().clock; }
+
+HttpClient& Context::http() {
+  auto& s = services();
+  if (!s.http) {
+    net::HttpClientOptions options;
+    if (global.verbose) options.verbose_log = [this](std::string_view line) { err << line << '\n'; };
+    s.http = std::make_unique<net::ModuleHttpClient>(options);
+  }
+  return *s.http;
+}
+
+RandomSource& Context::random() {
+  auto& s = services();
+  if (!s.random) s.random = std::make_unique<sys::ModuleRandom>();
+  return *s.random;
+}
+
+Hasher& Context::hasher() {
+  auto& s = services();
+  if (!s.hasher) s.hasher = std::make_unique<sys::ModuleHasher>();
+  return *s.hasher;
+}
+
+Browser& Context::browser() { return services().browser; }
+
+void Context::info(std::string_view message) {
+  if (!global.quiet) err << message << '\n';
+}
+
+void Context::warn(std::string_view message) { err << "tokenctl: warning: " << message << '\n'; }
+
+std::optional<std::string> client_secret(const Profile& profile) {
+  if (!profile.client_secret_env) return std::nullopt;
+  const auto secret = sys::env(profile.client_secret_env->c_str());
+  if (!secret)
+    throw Error(ErrorKind::config, "profile \"" + profile.name + "\" takes its client secret from the environment "
+                                       "variable " + *profile.client_secret_env + ", which is not set",
+                "export " + *profile.client_secret_env + " before running tokenctl");
+  return secret;
+}
+
+} // namespace tokenctl::cli

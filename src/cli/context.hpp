@@ -1,0 +1,81 @@
+// What every command needs: the global options, the streams, and lazily the config, the
+// selected profile, the token store and (only when a request is made) the network services.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tokenctl/config.hpp"
+#include "tokenctl/duration.hpp"
+#include "tokenctl/paths.hpp"
+#include "tokenctl/ports.hpp"
+#include "sys/token_store.hpp"
+
+namespace tokenctl::cli {
+
+struct GlobalOptions {
+  std::string profile;
+  std::string config;
+  std::string token_cache;
+  std::string output = "text";
+  bool verbose = false;
+  bool quiet = false;
+};
+
+class Context {
+public:
+  Context(std::ostream& out, std::ostream& err);
+  ~Context();
+
+  GlobalOptions global;
+  std::ostream& out;
+  std::ostream& err;
+
+  // Return whether -o json was given.
+  [[nodiscard]] bool json() const { return global.output == "json"; }
+  // Return the resolved config and cache paths.
+  const ResolvedPaths& paths();
+  // Return the parsed config (an empty one if the default file does not exist).
+  const Config& config();
+  // Return the selected profile name: -p, TOKENCTL_PROFILE, default_profile, "default".
+  std::string profile_name();
+  // Return the selected profile; throw Error(config) if the config has no such profile.
+  const Profile& profile();
+  // Return the token store.
+  sys::TokenStore& store();
+  // Return the current time (whole seconds).
+  TimePoint now();
+  // Return the wall clock port.
+  WallClock& clock();
+  // Return the HTTP client (loads the network module on first use).
+  HttpClient& http();
+  // Return the CSPRNG (loads the network module on first use).
+  RandomSource& random();
+  // Return the SHA-256 hasher (loads the network module on first use).
+  Hasher& hasher();
+  // Return the browser opener.
+  Browser& browser();
+  // Print a message for people on stderr, unless -q.
+  void info(std::string_view message);
+  // Print a warning on stderr (even with -q).
+  void warn(std::string_view message);
+  // Forget the loaded config (after the command rewrote it).
+  void reload_config();
+
+private:
+  struct Services;
+  std::optional<ResolvedPaths> m_paths;
+  std::optional<Config> m_config;
+  std::unique_ptr<sys::TokenStore> m_store;
+  std::unique_ptr<Services> m_services;
+  Services& services();
+};
+
+// Return the secret of a confidential client from the variable its profile names, or nullopt
+// for a public client; throw Error(config) when the variable is unset or empty.
+std::optional<std::string> client_secret(const Profile& profile);
+
+} // namespace tokenctl::cli

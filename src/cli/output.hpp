@@ -1,0 +1,16 @@
+// Formatting shared by the commands: time left, expiry fields, token redaction.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tokenctl/token_set.hpp"
+
+namespace tokenctl::cli {
+
+// Return "59m 12s", "expired 3m ago", "unknown" or "-" (no token set).
+std::string time_left_text(const TokenSet* set, TimePoint now);
+// Set "expiry" (RFC 3339 or null) and "expires_in" (whole seconds or null) in `object`.
+void add_expiry_json(nlohmann::json& object, const TokenSet* set, TimePoint now);
+
+} // namespace tokenctl::cli

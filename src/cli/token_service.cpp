@@ -1,0 +1,72 @@
+#include "cli/token_service.hpp"
+
+#include "tokenctl/client.hpp"
+#include "tokenctl/discovery.hpp"
+#include "tokenctl/grants.hpp"
+#include "sys/os.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+std::string login_hint(const Profile& p) { return "run: tokenctl login -p " + p.name; }
+
+bool refresh_token_rejected(const OAuthError& e) {
+  return e.code() == "invalid_grant" ||
+         (e.code() == "invalid_request" && e.description().find("efresh token") != std::string::npos);
+}
+
+TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
+  const std::string ca = p.ca_file.value_or("");
+  if (p.grant == Grant::client_credentials) {
+    const ClientSettings client = resolve_client(p);
+    const Endpoints endpoints = old ? old->endpoints : discover(ctx.http(), client, ca);
+    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+    return client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
+  }
+  if (old == nullptr)
+    throw Error(ErrorKind::login_required, "profile \"" + p.name + "\" is not logged in", login_hint(p));
+  if (old->refresh_token.empty())
+    throw Error(ErrorKind::login_required,
+                "the access token of profile \"" + p.name + "\" needs renewing and there is no refresh token",
+                login_hint(p));
+  try {
+    return refresh_grant(ctx.http(), ctx.clock(), *old, client_auth_for(p, *old), ca);
+  } catch (const OAuthError& e) {
+    if (!refresh_token_rejected(e)) throw;
+    throw Error(ErrorKind::login_required,
+                "the server rejected the refresh token of profile \"" + p.name + "\": " + e.what(), login_hint(p));
+  }
+}
+
+} // namespace
+
+ClientAuth client_auth_for(const Profile& profile, const TokenSet& set) {
+  const std::string client_id = set.client_id.empty() ? resolve_client(profile).client_id : set.client_id;
+  return choose_client_auth(client_id, client_secret(profile), set.endpoints.token_endpoint_auth_methods);
+}
+
+TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& freshness) {
+  const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));
+  if (!freshness.force) {
+    const TokenCache cache = ctx.store().load();
+    const auto it = cache.tokens.find(profile.name);
+    if (it != cache.tokens.end() && fresh_enough(it->second, min_ttl, ctx.now())) return it->second;
+  }
+  sys::disable_core_dumps();
+  std::optional<TokenSet> result;
+  ctx.store().update([&](TokenCache& cache) {
+    const auto it = cache.tokens.find(profile.name);
+    const TokenSet* old = it == cache.tokens.end() ? nullptr : &it->second;
+    // Another process may have refreshed while this one waited for the lock.
+    if (old != nullptr && !freshness.force && fresh_enough(*old, min_ttl, ctx.now())) {
+      result = *old;
+      return false;
+    }
+    result = obtain(ctx, profile, old);
+    cache.tokens[profile.name] = *result;
+    return true;
+  });
+  return *result;
+}
+
+} // namespace tokenctl::cli

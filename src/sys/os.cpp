@@ -1,0 +1,86 @@
+#include "sys/os.hpp"
+
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace tokenctl::sys {
+namespace {
+
+bool is_executable_on_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// Start argv without a shell and without waiting for it.
+bool spawn(std::vector<std::string> argv, std::string& why_not) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // The browser must not write into tokenctl's stdout, which scripts may be reading.
+  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    why_not = "cannot start " + argv[0] + ": " + std::strerror(rc);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+std::chrono::system_clock::time_point SystemClock::now() { return std::chrono::system_clock::now(); }
+
+void SystemClock::sleep_for(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+
+bool SystemBrowser::open(const std::string& url, std::string& why_not) {
+  if (const auto browser = env("BROWSER")) {
+    std::vector<std::string> argv;
+    std::istringstream words(*browser);
+    for (std::string w; words >> w;) argv.push_back(w);
+    if (argv.empty()) {
+      why_not = "BROWSER is blank";
+      return false;
+    }
+    argv.push_back(url);
+    return spawn(argv, why_not);
+  }
+  for (const char* opener : {"xdg-open", "open", "wslview"}) {
+    if (is_executable_on_path(opener)) return spawn({opener, url}, why_not);
+  }
+  why_not = "no browser opener found (set BROWSER, or install xdg-utils)";
+  return false;
+}
+
+void disable_core_dumps() {
+  struct rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+} // namespace tokenctl::sys
