@@ -1,0 +1,156 @@
+# bash completion for tokenctl                                  -*- shell-script -*-
+#
+# Completes commands, each command's options, option values (-o text|json) and profile names.
+# Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
+# itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
+# with sed: no tokenctl process is started while you type.
+#
+# Works with or without the bash-completion package: its helpers are used when loaded,
+# plain compgen otherwise.
+#
+# Later landings add revoke, netrc, exec and git-credential: put them in _tokenctl_commands
+# and give each a case in _tokenctl_command_options.
+
+_tokenctl_commands="login token refresh list show"
+_tokenctl_global_options="-p --profile --config --token-cache -o --output -v --verbose -q --quiet
+  --version -h --help"
+# Options that take a value in the next word (or after '=').
+_tokenctl_value_options="-p --profile --config --token-cache -o --output --host --client-id
+  --scopes --account-id --port --timeout --min-ttl"
+
+# Print the options of command $1, one word each.
+_tokenctl_command_options()
+{
+    case $1 in
+        login) echo "--host --client-id --scopes --account-id --port --no-browser --timeout" ;;
+        token) echo "--min-ttl --header" ;;
+        refresh) echo "--all" ;;
+        show) echo "--reveal" ;;
+    esac
+}
+
+# Print the config file path: --config in words[1..cword-1], else TOKENCTL_CONFIG, else
+# $XDG_CONFIG_HOME/tokenctl/config.toml (absolute only), else ~/.config/tokenctl/config.toml.
+_tokenctl_config_file()
+{
+    local i file=
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --config) file=${words[i + 1]} ;;
+            --config=*) file=${words[i]#--config=} ;;
+        esac
+    done
+    if [[ -z $file ]]; then
+        if [[ -n ${TOKENCTL_CONFIG-} ]]; then
+            file=$TOKENCTL_CONFIG
+        elif [[ ${XDG_CONFIG_HOME-} == /* ]]; then
+            file=$XDG_CONFIG_HOME/tokenctl/config.toml
+        elif [[ -n ${HOME-} ]]; then
+            file=$HOME/.config/tokenctl/config.toml
+        fi
+    fi
+    [[ $file == "~/"* ]] && file=$HOME/${file#"~/"}
+    printf '%s\n' "$file"
+}
+
+# Print the profile names of the config file, in file order, each once.
+# Matches [profiles.NAME], [profiles."NAME"], [profiles.'NAME'] and their subtables.
+_tokenctl_profiles()
+{
+    local file
+    file=$(_tokenctl_config_file)
+    [[ -n $file && -r $file ]] || return 0
+    sed -n -E \
+        -e "s/^[[:space:]]*\[[[:space:]]*profiles[[:space:]]*\.[[:space:]]*(\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))[[:space:]]*[].].*/\2\3\4/p" \
+        -- "$file" 2>/dev/null |
+        grep -E '^[A-Za-z0-9._-]{1,64}$' | awk '!seen[$0]++'
+}
+
+# Offer file names for the current word.
+_tokenctl_files()
+{
+    if declare -F _filedir >/dev/null; then
+        _filedir
+    else
+        compopt -o filenames 2>/dev/null
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+
+_tokenctl()
+{
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null; then
+        _init_completion -n =: || return
+    else
+        # Without bash-completion, COMP_WORDS is split at '=' (COMP_WORDBREAKS): glue
+        # "--opt" "=" "value" back into "--opt=value".
+        local i w
+        words=()
+        for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+            w=${COMP_WORDS[i]}
+            if [[ ${#words[@]} -gt 0 && $i -gt 0 &&
+                ( $w == "=" && ${words[-1]} == --* && ${words[-1]} != *=* ||
+                  ${words[-1]} == --*= && ${COMP_WORDS[i - 1]} == "=" ) ]]; then
+                words[-1]+=$w
+            else
+                words+=("$w")
+            fi
+            ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+        done
+        [[ -z ${cword-} ]] && cword=${#words[@]}
+        cur=${words[cword]-}
+        prev=${words[cword - 1]-}
+    fi
+
+    # "--opt=value": complete the value as if it were the next word.
+    local value_of=$prev
+    if [[ $cur == --*=* ]]; then
+        value_of=${cur%%=*}
+        cur=${cur#*=}
+    elif [[ " ${_tokenctl_value_options//$'\n'/ } " != *" $prev "* ]]; then
+        value_of=
+    fi
+
+    case $value_of in
+        -p | --profile)
+            COMPREPLY=($(compgen -W "$(_tokenctl_profiles)" -- "$cur"))
+            return ;;
+        -o | --output)
+            COMPREPLY=($(compgen -W "text json" -- "$cur"))
+            return ;;
+        --config | --token-cache)
+            _tokenctl_files
+            return ;;
+        ?*)
+            # A URL, an id, scopes, a port or a duration: nothing to offer.
+            COMPREPLY=()
+            return ;;
+    esac
+
+    # The command is the first word that is neither an option nor an option's value.
+    local i command=
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --*=*) ;;
+            -*) ;;
+            *)
+                if [[ " ${_tokenctl_value_options//$'\n'/ } " != *" ${words[i - 1]} "* ]]; then
+                    command=${words[i]}
+                    break
+                fi ;;
+        esac
+    done
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$_tokenctl_global_options $(_tokenctl_command_options "$command")" \
+            -- "$cur"))
+    elif [[ -z $command ]]; then
+        COMPREPLY=($(compgen -W "$_tokenctl_commands" -- "$cur"))
+    else
+        COMPREPLY=()
+    fi
+}
+
+complete -F _tokenctl tokenctl

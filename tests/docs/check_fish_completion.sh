@@ -1,0 +1,86 @@
+#!/bin/bash
+# Check completions/tokenctl.fish with fish's own `complete -C LINE`, which prints the candidates
+# fish would offer for LINE. Each case compares the sorted candidates with what is expected.
+#
+# Usage: check_fish_completion.sh [SOURCE_DIR]  exit 0: passed, 1: failed, 77: fish not installed.
+
+set -u
+src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+completion=$src/completions/tokenctl.fish
+
+if ! command -v fish >/dev/null; then
+    echo "SKIP: fish is not installed"
+    exit 77
+fi
+[[ -r $completion ]] || { echo "FAIL: $completion is missing"; exit 1; }
+fish --no-config -n "$completion" || { echo "FAIL: $completion has a syntax error"; exit 1; }
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/home/.config/tokenctl" "$tmp/xdg/tokenctl" "$tmp/files"
+cat >"$tmp/xdg/tokenctl/config.toml" <<'EOF'
+default_profile = "dev"
+# [profiles.commented] is not a profile
+[profiles.dev]
+host = "https://dbc-a1b2345c-d6e7.cloud.databricks.com"
+[profiles.dev.auth_params]
+sub = "oauth"
+  [ profiles . "ci-runner.2" ]
+host = "https://login.example.com/realms/corp"
+[profiles.'corp']
+host = "https://login.example.com/realms/corp"
+EOF
+printf '[profiles.alt]\nhost = "https://alt.example.com"\n' >"$tmp/other.toml"
+printf '[profiles.homeonly]\nhost = "https://home.example.com"\n' \
+    >"$tmp/home/.config/tokenctl/config.toml"
+touch "$tmp/files/a.toml" "$tmp/files/b.json"
+
+failures=0
+passes=0
+
+# expect NAME LINE EXPECTED [VAR=VALUE...]: candidates for LINE (names only, sorted).
+expect() {
+    local name=$1 line=$2 expected=$3 got
+    shift 3
+    got=$(cd "$tmp/files" && env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg" \
+        LC_ALL=C "$@" fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
+        "$completion" "$line" 2>&1 | cut -f1 | sort | tr '\n' ' ')
+    got=${got% }
+    if [[ $got != "$expected" ]]; then
+        printf "FAIL %s: '%s'\n    expected: '%s'\n    got:      '%s'\n" "$name" "$line" "$expected" "$got"
+        failures=$((failures + 1))
+    else
+        passes=$((passes + 1))
+    fi
+}
+
+all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
+profiles="ci-runner.2 corp dev"
+
+expect "commands" "tokenctl " "list login refresh show token"
+expect "commands by prefix" "tokenctl l" "list login"
+expect "commands after a global option's value" "tokenctl -p dev " "list login refresh show token"
+expect "nothing after a command" "tokenctl list " ""
+expect "token options" "tokenctl token --" \
+    "$(printf '%s\n' $all_global_long --header --min-ttl | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "login options" "tokenctl login --" \
+    "$(printf '%s\n' $all_global_long --host --client-id --scopes --account-id --port --no-browser \
+        --timeout | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "refresh --all" "tokenctl refresh --a" "--all"
+expect "show --reveal" "tokenctl show --r" "--reveal"
+expect "no command options before a command" "tokenctl --" "$all_global_long"
+expect "output formats" "tokenctl -o " "json text"
+expect "output formats after =" "tokenctl token --output=" "--output=json --output=text"
+expect "profiles" "tokenctl -p " "$profiles"
+expect "profiles by prefix" "tokenctl token --profile c" "ci-runner.2 corp"
+expect "profiles of --config FILE" "tokenctl --config $tmp/other.toml -p " "alt"
+expect "profiles of --config=FILE" "tokenctl --config=$tmp/other.toml token -p " "alt"
+expect "profiles of TOKENCTL_CONFIG" "tokenctl -p " "alt" TOKENCTL_CONFIG="$tmp/other.toml"
+expect "profiles of ~/.config" "tokenctl -p " "homeonly" XDG_CONFIG_HOME=
+expect "relative XDG_CONFIG_HOME is ignored" "tokenctl -p " "homeonly" XDG_CONFIG_HOME=rel/dir
+expect "no config file" "tokenctl -p " "" XDG_CONFIG_HOME= HOME="$tmp/nowhere"
+expect "files for --config" "tokenctl --config a" "a.toml"
+expect "no values for --host" "tokenctl login --host " ""
+
+echo "fish completion: $passes cases passed, $failures failed"
+[[ $failures -eq 0 ]]
