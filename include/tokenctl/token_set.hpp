@@ -39,8 +39,8 @@ enum class TokenStatus { valid, expired, refreshable, logged_out };
 // Return the status word of the contract: "valid", "expired", "refreshable", "logged-out".
 std::string_view status_name(TokenStatus s);
 
-// Classify a profile's token set at `now`: no set -> logged_out; usable access token -> valid;
-// expired (or unknown expiry) with a refresh token -> refreshable; else expired.
+// Classify a profile's token set at `now`: no set -> logged_out; an access token whose expiry is
+// later than `now` or unknown -> valid; otherwise a refresh token -> refreshable; else expired.
 TokenStatus token_status(const TokenSet* set, TimePoint now);
 
 } // namespace tokenctl

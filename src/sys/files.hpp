@@ -21,6 +21,10 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_by
 // Throw Error(failure) naming the path and the fix (chmod 600, remove the link, ...) otherwise.
 std::optional<std::string> read_private_file(const std::string& path, std::size_t max_bytes);
 
+// Read a file that holds secrets as read_private_file does, except that a longer file is cut to
+// its first `max_bytes` bytes instead of refused (callers that word the size error themselves).
+std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes);
+
 // Create `dir` and its missing parents; the ones created get mode 0700, existing ones are kept.
 void make_private_dirs(const std::string& dir);
 
@@ -33,5 +37,11 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
 
 // Return the folder part of `path` ("." when there is none).
 std::string parent_dir(const std::string& path);
+
+namespace detail {
+// Test seam: when set, write_file_atomic calls it with the temporary file's path once that file
+// is written and fsync'd, just before the rename (a test _exit()s there to simulate a crash).
+inline void (*g_before_rename)(const std::string& temp_path) = nullptr;
+} // namespace detail
 
 } // namespace tokenctl::sys

@@ -28,6 +28,12 @@ public:
   // (0600 file, 0700 folder) if `change` returns true. The lock is released on return.
   void update(const std::function<bool(TokenCache&)>& change) const;
 
+  // What update does with a cache file that cannot be parsed (damaged, or of another version).
+  enum class OnDamaged { fail, start_empty };
+  // Update as above; with OnDamaged::start_empty a damaged cache is replaced by what `change` makes
+  // of an empty one (for `login`, which the damage messages recommend). Unsafe files still throw.
+  void update(const std::function<bool(TokenCache&)>& change, OnDamaged on_damaged) const;
+
 private:
   std::string m_path;
 };

@@ -1,0 +1,264 @@
+// Files that hold secrets: read only when private, replaced only atomically.
+//
+// Every check is made on the opened descriptor (fstat), never on the path, so the file cannot be
+// swapped between the check and the read; O_NOFOLLOW keeps a planted symlink from redirecting a
+// read or a write. Modes are set with fchmod after creation, so the inherited umask never matters.
+// The atomic write follows standards.md FS-3: a temporary file created O_EXCL in the same folder,
+// written in full, fsync'd, closed, renamed over the target, then the folder fsync'd. A guard
+// removes the temporary on every failure path, so only a crash can leave one behind, and then the
+// old file is still whole.
+#include "sys/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+namespace tokenctl::sys {
+
+namespace {
+
+// Owns a file descriptor.
+class Fd {
+public:
+  explicit Fd(int fd = -1) : m_fd(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  [[nodiscard]] int get() const { return m_fd; }
+  // Take ownership of `fd`, closing any descriptor held before.
+  void adopt(int fd) {
+    reset();
+    m_fd = fd;
+  }
+  // Close the descriptor; return close(2)'s result.
+  int reset() {
+    const int rc = m_fd >= 0 ? ::close(m_fd) : 0;
+    m_fd = -1;
+    return rc;
+  }
+
+private:
+  int m_fd;
+};
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+Error failure(const std::string& message, const std::string& hint = {}) {
+  return Error(ErrorKind::failure, message, hint);
+}
+
+std::string octal_mode(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// Read from `fd` until end of file or until `limit` bytes are held; return false on a read error.
+bool read_up_to(int fd, std::size_t limit, std::string& out) {
+  char buf[65536];
+  while (out.size() < limit) {
+    const std::size_t want = std::min(sizeof buf, limit - out.size());
+    const ssize_t n = ::read(fd, buf, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Write all of `data` to `fd`, across short writes and EINTR; return false on a write error.
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string too_large(const std::string& path, std::size_t max_bytes) {
+  return path + " is too large (more than " + std::to_string(max_bytes) + " bytes)";
+}
+
+// Refuse a secret file that is not a regular file of ours with no group or other bits.
+void check_private(const std::string& path, const struct stat& st) {
+  if (!S_ISREG(st.st_mode))
+    throw failure(path + " is not a regular file; refusing to read tokens from it");
+  if (st.st_uid != ::geteuid())
+    throw failure(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by you");
+  if ((st.st_mode & 077) != 0) {
+    const char* how = (st.st_mode & 044) ? "readable" : (st.st_mode & 022) ? "writable" : "accessible";
+    throw failure(path + " is " + how + " by group or others (mode " + octal_mode(st.st_mode) +
+                  "); run: chmod 600 " + path);
+  }
+}
+
+// Open and check a secret file; read at most `max_bytes`, or refuse a longer one unless `cut`.
+std::optional<std::string> read_private(const std::string& path, std::size_t max_bytes, bool cut) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    if (errno == ELOOP) throw failure(path + " is a symbolic link; refusing to read tokens through it");
+    throw failure("cannot read " + path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw failure("cannot read " + path + ": " + errno_text(errno));
+  check_private(path, st);
+  if (!cut && static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw failure(too_large(path, max_bytes));
+  std::string data;
+  const std::size_t limit = cut || max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
+  if (!read_up_to(fd.get(), limit, data)) throw failure("cannot read " + path + ": " + errno_text(errno));
+  if (data.size() > max_bytes) throw failure(too_large(path, max_bytes));  // it grew meanwhile
+  return data;
+}
+
+// Return the last component of `path`.
+std::string base_name(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// A uniquely named temporary file in a folder, removed by the destructor unless committed.
+class TempFile {
+public:
+  explicit TempFile(int dirfd) : m_dirfd(dirfd) {}
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    m_fd.reset();
+    if (m_created && !m_committed) ::unlinkat(m_dirfd, m_name.c_str(), 0);
+  }
+  // Create the file beside `target` with `mode`; throw Error(failure) naming `target` if impossible.
+  void create(const std::string& target, mode_t mode);
+  [[nodiscard]] int fd() const { return m_fd.get(); }
+  [[nodiscard]] const std::string& name() const { return m_name; }
+  // Close the descriptor; return close(2)'s result.
+  int close() { return m_fd.reset(); }
+  // Keep the file: it has been renamed to its final name.
+  void commit() { m_committed = true; }
+
+private:
+  int m_dirfd;
+  std::string m_name;
+  Fd m_fd;
+  bool m_created = false;
+  bool m_committed = false;
+};
+
+void TempFile::create(const std::string& target, mode_t mode) {
+  static std::atomic<unsigned> counter{0};
+  const std::string base = base_name(target).substr(0, 100);  // room for the suffix in NAME_MAX
+  for (int attempt = 0; attempt < 100 && !m_created; ++attempt) {
+    const auto nanos = std::chrono::steady_clock::now().time_since_epoch().count();
+    m_name = "." + base + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+             "-" + std::to_string(nanos % 1000000007);
+    const int fd = ::openat(m_dirfd, m_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) throw failure("cannot write " + target + ": " + errno_text(errno));
+    m_fd.adopt(fd);
+    m_created = true;
+  }
+  if (!m_created) throw failure("cannot write " + target + ": no free temporary file name");
+  if (::fchmod(m_fd.get(), mode) != 0) throw failure("cannot write " + target + ": " + errno_text(errno));
+}
+
+} // namespace
+
+std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, ErrorKind kind) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) throw Error(kind, "cannot read " + path + ": it is a folder");
+  if (!S_ISREG(st.st_mode)) throw Error(kind, "cannot read " + path + ": not a regular file");
+  if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw Error(kind, too_large(path, max_bytes));
+  std::string data;
+  const std::size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
+  if (!read_up_to(fd.get(), limit, data)) throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
+  if (data.size() > max_bytes) throw Error(kind, too_large(path, max_bytes));
+  return data;
+}
+
+std::optional<std::string> read_private_file(const std::string& path, std::size_t max_bytes) {
+  return read_private(path, max_bytes, false);
+}
+
+std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes) {
+  return read_private(path, max_bytes, true);
+}
+
+void make_private_dirs(const std::string& dir) {
+  std::size_t pos = 0;
+  while (pos < dir.size()) {
+    std::size_t next = dir.find('/', pos);
+    if (next == std::string::npos) next = dir.size();
+    const std::string prefix = dir.substr(0, next);
+    pos = next + 1;
+    if (prefix.empty() || prefix.back() == '/') continue;  // the root, or a doubled slash
+    struct stat st {};
+    if (::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+    if (::mkdir(prefix.c_str(), 0700) != 0) {
+      const int e = errno;
+      if (e == EEXIST && ::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      throw failure("cannot create folder " + prefix + ": " +
+                    (e == EEXIST ? std::string("a file of that name exists") : errno_text(e)));
+    }
+    // mkdir's mode passed through the umask: set it on the folder just made, not through a link.
+    Fd fd(::open(prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0 || ::fchmod(fd.get(), 0700) != 0)
+      throw failure("cannot set mode 0700 on folder " + prefix + ": " + errno_text(errno));
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  if (path.empty() || path.back() == '/') throw failure("cannot write " + path + ": not a file name");
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode))
+      throw failure(path + " is a symbolic link; refusing to replace it",
+                    "remove the link, or give the path of the file it points to");
+    if (!S_ISREG(st.st_mode)) throw failure("cannot replace " + path + ": not a regular file");
+  }
+  Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) throw failure("cannot write " + path + ": " + errno_text(errno));
+
+  TempFile temp(dir.get());
+  temp.create(path, mode);
+  if (!write_all(temp.fd(), data) || ::fsync(temp.fd()) != 0 || temp.close() != 0)
+    throw failure("cannot write " + path + ": " + errno_text(errno));
+  if (detail::g_before_rename != nullptr) detail::g_before_rename(parent_dir(path) + "/" + temp.name());
+  if (::renameat(dir.get(), temp.name().c_str(), dir.get(), base_name(path).c_str()) != 0)
+    throw failure("cannot write " + path + ": " + errno_text(errno));
+  temp.commit();
+  // Some file systems cannot sync a folder (EINVAL); the rename is then as durable as they allow.
+  if (::fsync(dir.get()) != 0 && errno != EINVAL)
+    throw failure(path + " was replaced, but its folder could not be synced: " + errno_text(errno));
+}
+
+std::string parent_dir(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  p.resize(slash);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p.empty() ? "/" : p;
+}
+
+} // namespace tokenctl::sys
