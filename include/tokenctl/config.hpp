@@ -53,5 +53,8 @@ bool valid_profile_name(std::string_view name);
 // Return `text` with profile `p` added (or its keys set, if it exists), every other byte kept.
 // Only keys that are set in `p` are written; `name` and `host` are required.
 std::string upsert_profile(std::string_view text, const Profile& p);
+// The same, naming `path` in errors: throw Error(config) when the profile cannot be written
+// safely (inline tables, values spanning lines) or the result would not pass parse_config.
+std::string upsert_profile(std::string_view text, const Profile& p, const std::string& path);
 
 } // namespace tokenctl

@@ -24,6 +24,8 @@ struct Url {
 
 // Parse an absolute http(s) URL; nullopt if it is not one (no userinfo accepted).
 std::optional<Url> parse_url(std::string_view text);
+// Return the URL as text: scheme://host[:port]path[?query][#fragment], IPv6 hosts in brackets.
+std::string format_url(const Url& url);
 // Return whether `host` is a loopback host: 127.0.0.0/8, ::1 or localhost.
 bool is_loopback_host(std::string_view host);
 // Return "" if `url` may be used for an endpoint (https; http only for loopback hosts), else why not.

@@ -1,0 +1,285 @@
+// The config file: TOML parsed by toml++, then checked key by key against the contract.
+//
+// Why so strict: a typo in a profile ("clinet_id") must not silently fall back to a default and
+// send the user to the wrong client or server, so every unknown key and every bad value is an
+// error "FILE:LINE: message" that names the key and the profile. toml++ keeps tables in sorted
+// maps; profiles and keys are put back in file order (by source position) so that the first
+// problem in the file is the one reported, and so that `list` shows profiles as written.
+#include "tokenctl/config.hpp"
+
+#include <algorithm>
+#include <toml++/toml.h>
+
+#include "tokenctl/error.hpp"
+#include "tokenctl/url.hpp"
+
+namespace tokenctl {
+namespace {
+
+constexpr std::size_t k_max_quoted = 80;
+
+// Parameters of the authorization request that tokenctl itself sets; auth_params may not.
+constexpr std::string_view k_reserved_auth_params[] = {
+    "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+    "code_challenge_method", "nonce", "code_verifier"};
+
+// Quote a name from the file for a message: control bytes escaped, long names shortened.
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size() && i < k_max_quoted; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > k_max_quoted) out += "...";
+  return out + "\"";
+}
+
+long line_of(const toml::source_region& region) { return static_cast<long>(region.begin.line); }
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+bool valid_env_name(std::string_view s) {
+  if (s.empty() || (s.front() >= '0' && s.front() <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '_'; });
+}
+
+bool valid_account_id(std::string_view s) {
+  return !s.empty() && s.size() <= 128 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_'; });
+}
+
+// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool valid_scope(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+bool valid_netrc_login(std::string_view s) {
+  return !s.empty() && !has_control(s) && s.find(' ') == std::string_view::npos;
+}
+
+using Entry = std::pair<const toml::key*, const toml::node*>;
+
+// Return the entries of `table` in the order they appear in the file.
+std::vector<Entry> in_file_order(const toml::table& table) {
+  std::vector<Entry> entries;
+  for (auto&& [key, value] : table) entries.emplace_back(&key, &value);
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    const auto& pa = a.first->source().begin;
+    const auto& pb = b.first->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  return entries;
+}
+
+// Reads the keys of one profile table into a Profile, throwing on the first bad one.
+class ProfileReader {
+public:
+  ProfileReader(const std::string& path, Profile& profile) : m_path(path), m_profile(profile) {}
+
+  // Store one key's value; throw Error(config) for an unknown key or a bad value.
+  void read(const toml::key& key, const toml::node& value) {
+    const std::string_view k = key.str();
+    if (k == "host") {
+      m_profile.host = url(k, value, true);
+    } else if (k == "client_id") {
+      m_profile.client_id = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+                                 "a non-empty string");
+    } else if (k == "scopes") {
+      m_profile.scopes = scopes(value);
+    } else if (k == "account_id") {
+      m_profile.account_id = text(k, value, valid_account_id, "an account id (letters, digits, '-' and '_')");
+    } else if (k == "provider") {
+      const std::string provider =
+          text(k, value, [](std::string_view s) { return s == "databricks" || s == "oidc"; }, "\"databricks\" or \"oidc\"");
+      m_profile.provider = provider == "oidc" ? Provider::oidc : Provider::databricks;
+    } else if (k == "grant") {
+      const std::string grant = text(
+          k, value, [](std::string_view s) { return s == "authorization_code" || s == "client_credentials"; },
+          "\"authorization_code\" or \"client_credentials\"");
+      m_profile.grant = grant == "client_credentials" ? Grant::client_credentials : Grant::authorization_code;
+    } else if (k == "client_secret_env") {
+      m_profile.client_secret_env = text(k, value, valid_env_name,
+                                         "the name of an environment variable (letters, digits and '_', "
+                                         "not starting with a digit)");
+    } else if (k == "redirect_port") {
+      const auto* port = value.as_integer();
+      if (!port || port->get() < 0 || port->get() > 65535) bad(k, value, "an integer from 0 to 65535");
+      m_profile.redirect_port = static_cast<int>(port->get());
+    } else if (k == "authorization_endpoint") {
+      m_profile.authorization_endpoint = url(k, value, false);
+    } else if (k == "token_endpoint") {
+      m_profile.token_endpoint = url(k, value, false);
+    } else if (k == "revocation_endpoint") {
+      m_profile.revocation_endpoint = url(k, value, false);
+    } else if (k == "ca_file") {
+      m_profile.ca_file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+                               "a non-empty string (a file name)");
+    } else if (k == "refresh_margin") {
+      m_profile.refresh_margin = duration(k, value);
+    } else if (k == "netrc_login") {
+      m_profile.netrc_login = text(k, value, valid_netrc_login, "a non-empty string without spaces");
+    } else if (k == "auth_params") {
+      auth_params(value);
+    } else {
+      throw_config_error(m_path, line_of(key.source()),
+                         "unknown key " + quote(k) + " in profile " + quote(m_profile.name));
+    }
+  }
+
+private:
+  [[noreturn]] void bad(std::string_view key, const toml::node& value, std::string_view must_be) const {
+    throw_config_error(m_path, line_of(value.source()),
+                       quote(key) + " in profile " + quote(m_profile.name) + " must be " + std::string(must_be));
+  }
+
+  template <class Check>
+  std::string text(std::string_view key, const toml::node& value, Check check, std::string_view must_be) const {
+    const auto* s = value.as_string();
+    if (!s || !check(std::string_view(s->get()))) bad(key, value, must_be);
+    return s->get();
+  }
+
+  std::string url(std::string_view key, const toml::node& value, bool is_host) const {
+    const auto* s = value.as_string();
+    if (!s) bad(key, value, "a URL string");
+    const std::string& text = s->get();
+    const auto parsed = parse_url(text);
+    if (is_host && parsed && (parsed->has_query || parsed->has_fragment))
+      bad(key, value, "a URL without a query or fragment (it names the issuer)");
+    if (const std::string problem = endpoint_url_problem(text); !problem.empty())
+      throw_config_error(m_path, line_of(value.source()),
+                         quote(key) + " in profile " + quote(m_profile.name) + ": " + problem);
+    return text;
+  }
+
+  std::vector<std::string> scopes(const toml::node& value) const {
+    constexpr std::string_view must_be = "an array of scopes (non-empty strings without spaces, quotes or '\\')";
+    const auto* array = value.as_array();
+    if (!array) bad("scopes", value, must_be);
+    std::vector<std::string> out;
+    for (const toml::node& item : *array) {
+      const auto* s = item.as_string();
+      if (!s || !valid_scope(s->get())) bad("scopes", item, must_be);
+      out.push_back(s->get());
+    }
+    return out;
+  }
+
+  Seconds duration(std::string_view key, const toml::node& value) const {
+    constexpr std::string_view must_be = "a duration like \"5m\", \"90s\" or \"1h\", or a number of seconds";
+    if (const auto* n = value.as_integer()) {
+      if (n->get() < 0) bad(key, value, must_be);
+      return Seconds(n->get());
+    }
+    const auto* s = value.as_string();
+    const auto parsed = s ? parse_duration(s->get()) : std::nullopt;
+    if (!parsed || *parsed < Seconds(0)) bad(key, value, must_be);
+    return *parsed;
+  }
+
+  void auth_params(const toml::node& value) const {
+    const auto* table = value.as_table();
+    if (!table) bad("auth_params", value, "a table of strings, like { prompt = \"consent\" }");
+    for (const auto& [key, item] : in_file_order(*table)) {
+      const std::string_view name = key->str();
+      const auto* s = item->as_string();
+      if (name.empty() || !s) bad("auth_params", *item, "a table of strings, like { prompt = \"consent\" }");
+      for (std::string_view reserved : k_reserved_auth_params)
+        if (name == reserved)
+          throw_config_error(m_path, line_of(key->source()),
+                             "\"auth_params\" in profile " + quote(m_profile.name) + " must not set " +
+                                 quote(name) + ": tokenctl sets it");
+      m_profile.auth_params.emplace_back(std::string(name), s->get());
+    }
+  }
+
+  const std::string& m_path;
+  Profile& m_profile;
+};
+
+Profile read_profile(const std::string& path, const toml::key& name, const toml::node& value) {
+  if (!valid_profile_name(name.str()))
+    throw_config_error(path, line_of(name.source()),
+                       "invalid profile name " + quote(name.str()) + ": use letters, digits, '.', '_' and '-'");
+  const auto* table = value.as_table();
+  if (!table)
+    throw_config_error(path, line_of(value.source()),
+                       "profile " + quote(name.str()) + " must be a table, like [profiles." +
+                           std::string(name.str()) + "]");
+  Profile profile;
+  profile.name = std::string(name.str());
+  profile.line = line_of(table->source());
+  ProfileReader reader(path, profile);
+  for (const auto& [key, item] : in_file_order(*table)) reader.read(*key, *item);
+  if (profile.host.empty())
+    throw_config_error(path, profile.line, "profile " + quote(profile.name) + " has no \"host\"");
+  if (profile.grant == Grant::client_credentials && (!profile.client_id || !profile.client_secret_env))
+    throw_config_error(path, profile.line,
+                       "profile " + quote(profile.name) +
+                           ": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\"");
+  return profile;
+}
+
+toml::table parse_toml(std::string_view text, const std::string& path) {
+  try {
+    return toml::parse(text, std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    throw_config_error(path, line_of(e.source()), "invalid TOML: " + std::string(e.description()));
+  }
+}
+
+} // namespace
+
+const Profile* Config::find(std::string_view name) const {
+  for (const Profile& p : profiles)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+bool valid_profile_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+Config parse_config(std::string_view text, const std::string& path) {
+  Config config;
+  config.path = path;
+  config.exists = true;
+  const toml::table doc = parse_toml(text, path);
+  for (const auto& [key, value] : in_file_order(doc)) {
+    const std::string_view name = key->str();
+    if (name == "default_profile") {
+      const auto* s = value->as_string();
+      if (!s || !valid_profile_name(s->get()))
+        throw_config_error(path, line_of(value->source()),
+                           "\"default_profile\" must be a profile name (letters, digits, '.', '_' and '-')");
+      config.default_profile = s->get();
+    } else if (name == "profiles") {
+      const auto* profiles = value->as_table();
+      if (!profiles)
+        throw_config_error(path, line_of(value->source()),
+                           "\"profiles\" must be a table of profiles, like [profiles.dev]");
+      for (const auto& [profile_name, profile] : in_file_order(*profiles))
+        config.profiles.push_back(read_profile(path, *profile_name, *profile));
+    } else {
+      throw_config_error(path, line_of(key->source()), "unknown key " + quote(name));
+    }
+  }
+  return config;
+}
+
+} // namespace tokenctl

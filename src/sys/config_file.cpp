@@ -1,0 +1,55 @@
+// Reading and saving the config file.
+//
+// The config holds no secret, so it is read with a plain (symlink-following) read; the only
+// limits are a size cap and the contract's error format. Saving goes through the same atomic
+// replace as the token cache so that a crash never leaves a torn config. Dotfile managers often
+// make the config a symlink, so a link is resolved and its target replaced, never the link.
+#include "sys/config_file.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "sys/files.hpp"
+#include "tokenctl/error.hpp"
+
+namespace tokenctl::sys {
+namespace {
+
+// Return where a save to `path` must write: the target of a symlink, else `path` itself.
+std::string write_target(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+  const std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+  if (!resolved)
+    throw Error(ErrorKind::failure, "cannot write " + path + ": it is a symbolic link that cannot be followed (" +
+                                        std::strerror(errno) + ")");
+  return resolved.get();
+}
+
+} // namespace
+
+Config load_config(const ResolvedPaths& paths) {
+  const auto text = read_file(paths.config, k_config_max_bytes, ErrorKind::config);
+  if (!text) {
+    if (paths.config_explicit) throw_config_error(paths.config, 0, "no such config file");
+    Config empty;
+    empty.path = paths.config;
+    return empty;
+  }
+  return parse_config(*text, paths.config);
+}
+
+void save_config_text(const std::string& path, std::string_view text) {
+  const std::string target = write_target(path);
+  mode_t mode = 0600;
+  if (struct stat st {}; ::stat(target.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  make_private_dirs(parent_dir(target));
+  write_file_atomic(target, text, mode);
+}
+
+} // namespace tokenctl::sys
