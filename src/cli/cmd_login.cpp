@@ -162,14 +162,17 @@ std::string who(const TokenSet& set) {
 }
 
 void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
-  ctx.store().update([&](TokenCache& cache) {
-    cache.tokens[s.profile.name] = set;
-    return true;
-  });
+  // A damaged cache is what a fresh login repairs: it is replaced rather than refused.
+  ctx.store().update(
+      [&](TokenCache& cache) {
+        cache.tokens[s.profile.name] = set;
+        return true;
+      },
+      sys::TokenStore::OnDamaged::start_empty);
   if (!s.is_new) return;
   const std::string path = ctx.config().path;
   const auto text = sys::read_file(path, 4 * 1024 * 1024, ErrorKind::config).value_or("");
-  sys::save_config_text(path, upsert_profile(text, s.profile));
+  sys::save_config_text(path, upsert_profile(text, s.profile, path));
   ctx.info("Added profile \"" + s.profile.name + "\" to " + path + ".");
 }
 

@@ -57,7 +57,12 @@ const Profile& Context::profile() {
 }
 
 sys::TokenStore& Context::store() {
-  if (!m_store) m_store = std::make_unique<sys::TokenStore>(paths().token_cache);
+  if (!m_store) {
+    // The default cache lives in tokenctl's own folder, which may then be tightened to 0700.
+    const bool own_folder = global.config.empty() && global.token_cache.empty() && !sys::env("TOKENCTL_CONFIG") &&
+                            !sys::env("TOKENCTL_TOKEN_CACHE");
+    m_store = std::make_unique<sys::TokenStore>(paths().token_cache, own_folder);
+  }
   return *m_store;
 }
 

@@ -203,6 +203,15 @@ std::optional<std::string> read_private_file_head(const std::string& path, std::
   return read_private(path, max_bytes, true);
 }
 
+void tighten_private_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0)
+    static_cast<void>(::fchmod(fd, st.st_mode & 0700));
+  ::close(fd);
+}
+
 void make_private_dirs(const std::string& dir) {
   std::size_t pos = 0;
   while (pos < dir.size()) {

@@ -28,6 +28,10 @@ std::optional<std::string> read_private_file_head(const std::string& path, std::
 // Create `dir` and its missing parents; the ones created get mode 0700, existing ones are kept.
 void make_private_dirs(const std::string& dir);
 
+// Remove the group and other permissions of folder `dir` when the effective user owns it (opened
+// O_NOFOLLOW|O_DIRECTORY, changed with fchmod); leave any other folder alone.
+void tighten_private_dir(const std::string& dir);
+
 // Replace `path` atomically with `data`: a temporary file in the same folder created O_EXCL with
 // `mode`, written in full, fsync'd, renamed over `path`, then the folder fsync'd. On any failure
 // the temporary file is removed and the old file is left as it was; throws Error(failure).

@@ -20,6 +20,7 @@ void TokenStore::update(const std::function<bool(TokenCache&)>& change) const {
 
 void TokenStore::update(const std::function<bool(TokenCache&)>& change, OnDamaged on_damaged) const {
   make_private_dirs(parent_dir(m_path));
+  if (m_own_folder) tighten_private_dir(parent_dir(m_path));
   const FileLock lock = FileLock::acquire(lock_path(), k_cache_lock_wait);
   TokenCache cache;
   const auto bytes = read_private_file_head(m_path, k_token_cache_max_bytes + 1);

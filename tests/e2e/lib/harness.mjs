@@ -1,0 +1,308 @@
+// What every e2e test file uses: the test server as a child process, a fresh environment per test,
+// the tokenctl binary run with a deadline, and readers for the files tokenctl writes.
+//
+// Why a child process for the server: tokenctl and the BROWSER stand-in are child processes of the
+// test too, and a server in its own process keeps serving however busy (or hung, by request) the
+// test process is; the `READY` line is the readiness probe. Why a fresh environment: a test must not
+// see the developer's ~/.config, ~/.netrc, TOKENCTL_* variables, proxies or CA overrides.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BROWSER = path.join(E2E_DIR, 'browser.mjs');
+const SERVER_MAIN = path.join(E2E_DIR, 'lib', 'server-main.mjs');
+const READY_TIMEOUT_MS = 20000;
+
+// Variables that would make a test depend on the machine it runs on.
+const SCRUBBED = [
+  'BROWSER', 'NETRC', 'XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS', 'LD_DEBUG',
+  'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy',
+  'no_proxy', 'NO_PROXY', 'TEST_BROWSER_MODE', 'TEST_BROWSER_USER', 'TEST_BROWSER_LOG',
+  'TEST_BROWSER_CA',
+];
+
+const tempDirs = new Set();
+process.on('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+// Send one HTTP(S) request; resolves to {status, headers, text, json()}. `ca` is a PEM file path.
+export function httpRequest(url, { method = 'GET', headers = {}, body, ca, timeoutMs = 15000 } = {}) {
+  const target = new URL(url);
+  const lib = target.protocol === 'https:' ? https : http;
+  const options = { method, headers: { ...headers }, agent: false, timeout: timeoutMs };
+  if (ca) options.ca = fs.readFileSync(ca);
+  if (body !== undefined) options.headers['content-length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    const req = lib.request(target, options, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function serverArgs(options) {
+  const args = [];
+  if (options.tls === false) args.push('--no-tls');
+  const map = {
+    issuerPath: '--issuer-path', hostname: '--hostname', accessTokenTTL: '--access-token-ttl',
+    clientCredentialsTTL: '--client-credentials-ttl', refreshTokenTTL: '--refresh-token-ttl',
+    deviceCodeTTL: '--device-code-ttl', idTokenTTL: '--id-token-ttl', ciSecret: '--ci-secret',
+    confidentialSecret: '--confidential-secret', rotateRefreshToken: '--rotate-refresh-token',
+  };
+  for (const [key, flag] of Object.entries(map)) {
+    if (options[key] !== undefined) args.push(flag, String(options[key]));
+  }
+  return args;
+}
+
+// Start the test server (options: tls, issuerPath, hostname, accessTokenTTL, clientCredentialsTTL,
+// refreshTokenTTL, deviceCodeTTL, idTokenTTL, rotateRefreshToken, ciSecret, confidentialSecret).
+// Resolves to a handle with issuer, origin, port, ca, ciSecret, confidentialSecret and methods
+// requests(endpoint), reset(), fault(spec), whoami(token, {basicUser}), stderr(), stop().
+export function startServer(options = {}) {
+  const child = spawn(process.execPath, [SERVER_MAIN, '--stop-on-stdin-eof', ...serverArgs(options)],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => { stderr += c; });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`test server not ready in ${READY_TIMEOUT_MS} ms:\n${stderr}`));
+    }, READY_TIMEOUT_MS);
+    const onExit = (code) => {
+      clearTimeout(timer);
+      reject(new Error(`test server exited (${code}) before READY:\n${stderr}`));
+    };
+    child.once('exit', onExit);
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      const line = stdout.split('\n').find((l) => l.startsWith('READY '));
+      if (!line) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      resolve(makeHandle(child, JSON.parse(line.slice(6)), () => stderr));
+    });
+  });
+}
+
+function makeHandle(child, info, stderr) {
+  const hook = async (method, p, body) => {
+    const res = await httpRequest(`${info.origin}${p}`, {
+      method, ca: info.ca, body, headers: body ? { 'content-type': 'application/json' } : {},
+    });
+    if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${res.text}`);
+    return res.json();
+  };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    ...info,
+    child,
+    stderr,
+    // Recorded requests, oldest first; `endpoint` filters ("token", "revocation", ...).
+    requests: (endpoint) => hook('GET', `/__test/requests${endpoint ? `?endpoint=${endpoint}` : ''}`),
+    reset: () => hook('POST', '/__test/reset', '{}'),
+    fault: (spec) => hook('POST', '/__test/fault', JSON.stringify(spec)),
+    // Call /api/whoami with the token as Bearer, or as Basic password for `basicUser`.
+    whoami: (token, { basicUser } = {}) => httpRequest(`${info.origin}/api/whoami`, {
+      ca: info.ca,
+      headers: {
+        authorization: basicUser !== undefined
+          ? `Basic ${Buffer.from(`${basicUser}:${token}`).toString('base64')}` : `Bearer ${token}`,
+      },
+    }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// Stop a server from startServer (same as server.stop()).
+export function stopServer(server) {
+  return server ? server.stop() : Promise.resolve();
+}
+
+// A fresh environment: temp HOME and XDG_CONFIG_HOME (not created yet), no TOKENCTL_* and no
+// variable of SCRUBBED, BROWSER set to the stand-in, the test CA trusted by node children, and
+// TEST_BROWSER_LOG in the temp HOME. `extra` is merged last.
+export function freshEnv(server, extra = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-e2e-home-'));
+  tempDirs.add(home);
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('TOKENCTL_') && !SCRUBBED.includes(key)) env[key] = value;
+  }
+  Object.assign(env, {
+    HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), BROWSER,
+    TEST_BROWSER_LOG: path.join(home, 'browser-log.json'), LC_ALL: 'C.UTF-8',
+  });
+  if (server?.ca) env.NODE_EXTRA_CA_CERTS = server.ca;
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = String(value);
+  }
+  return env;
+}
+
+// Path of the config file tokenctl reads in `env`.
+export function configPath(env) {
+  return env.TOKENCTL_CONFIG || path.join(env.XDG_CONFIG_HOME, 'tokenctl', 'config.toml');
+}
+
+// Path of the token cache tokenctl writes in `env`.
+export function cachePath(env) {
+  return env.TOKENCTL_TOKEN_CACHE || path.join(env.XDG_CONFIG_HOME, 'tokenctl', 'token-cache.json');
+}
+
+// Write the config as a user would: folder 0755 and file 0644 (tokenctl must tighten what holds tokens).
+export function writeConfig(env, tomlText) {
+  const file = configPath(env);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.dirname(file), 0o755);
+  fs.writeFileSync(file, tomlText, { mode: 0o644 });
+  fs.chmodSync(file, 0o644);
+  return file;
+}
+
+// TOML for one profile of `server`: host, client_id, scopes, ca_file (unless caFile is false).
+export function profileToml(server, {
+  name = 'dev', clientId = 'tokenctl', scopes = ['openid', 'offline_access', 'profile'],
+  caFile = true, host = server.issuer, extra = '',
+} = {}) {
+  const lines = [`[profiles.${name}]`, `host = ${JSON.stringify(host)}`,
+    `client_id = ${JSON.stringify(clientId)}`, `scopes = ${JSON.stringify(scopes)}`];
+  if (caFile && server.ca) lines.push(`ca_file = ${JSON.stringify(server.ca)}`);
+  if (extra) lines.push(extra.trim());
+  return `${lines.join('\n')}\n`;
+}
+
+function tokenctlBinary() {
+  const bin = process.env.TOKENCTL_BIN;
+  if (!bin) {
+    throw new Error('TOKENCTL_BIN is not set: run the e2e tests with ctest, or set '
+      + 'TOKENCTL_BIN=/path/to/build/tokenctl');
+  }
+  fs.accessSync(bin, fs.constants.X_OK);
+  return bin;
+}
+
+// Start tokenctl with `args` and leave it running; returns {child, stdin, waitForStderr(regex,
+// timeoutMs) -> match, done: Promise<{code, signal, stdout, stderr, ms, timedOut}>}. Options:
+// env (default: process.env), stdin ('ignore' for /dev/null, the default, or 'pipe'), timeoutMs
+// (default 60 s, then SIGKILL), umask (run under this umask, via /bin/sh).
+export function startTokenctl(args, { env = process.env, stdin = 'ignore', timeoutMs = 60000, umask } = {}) {
+  const bin = tokenctlBinary();
+  const [file, argv] = umask === undefined ? [bin, args]
+    : ['/bin/sh', ['-c', `umask ${umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, bin, ...args]];
+  const started = Date.now();
+  const child = spawn(file, argv, { env, stdio: [stdin, 'pipe', 'pipe'] });
+  if (child.stdin) child.stdin.on('error', () => {});
+  const out = { stdout: '', stderr: '' };
+  const waiters = new Set();
+  child.stdout.on('data', (c) => { out.stdout += c; });
+  child.stderr.on('data', (c) => {
+    out.stderr += c;
+    for (const w of waiters) w();
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+  const done = new Promise((resolve, reject) => {
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      for (const w of waiters) w(true);
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started, timedOut });
+    });
+  });
+  const waitForStderr = (regex, waitMs = 20000) => new Promise((resolve, reject) => {
+    const check = (closed) => {
+      const m = out.stderr.match(regex);
+      if (m || closed || Date.now() - since > waitMs) {
+        waiters.delete(check);
+        clearTimeout(t);
+        if (m) resolve(m);
+        else reject(new Error(`tokenctl stderr never matched ${regex}:\n${out.stderr}`));
+      }
+    };
+    const since = Date.now();
+    const t = setTimeout(() => check(true), waitMs);
+    waiters.add(check);
+    check(child.exitCode !== null);
+  });
+  return { child, stdin: child.stdin, waitForStderr, done };
+}
+
+// Run tokenctl with `args` to its end; resolves to {code, signal, stdout, stderr, ms, timedOut}.
+// Options: env, input (stdin text; else /dev/null), timeoutMs, umask, as for startTokenctl.
+export function runTokenctl(args, { env = process.env, input, timeoutMs = 60000, umask } = {}) {
+  const run = startTokenctl(args, { env, stdin: input === undefined ? 'ignore' : 'pipe', timeoutMs, umask });
+  if (input !== undefined) run.stdin.end(input);
+  return run.done;
+}
+
+// Run the BROWSER stand-in on `url` as tokenctl would, with `env` added to this process's
+// environment; resolves to {code, stdout, stderr, log} (log parsed when written as JSON).
+export function runBrowser(url, { env = {}, logFile, timeoutMs = 60000 } = {}) {
+  const childEnv = { ...process.env, ...env };
+  if (logFile) childEnv.TEST_BROWSER_LOG = logFile;
+  const child = spawn(process.execPath, [BROWSER, url], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let log = null;
+      const file = childEnv.TEST_BROWSER_LOG;
+      if (file && fs.existsSync(file)) {
+        const text = fs.readFileSync(file, 'utf8');
+        try { log = JSON.parse(text); } catch { log = text; }
+      }
+      resolve({ code, stdout, stderr, log });
+    });
+  });
+}
+
+// Permission bits of `file` (e.g. 0o600), without following a final symlink.
+export function fileMode(file) {
+  return fs.lstatSync(file).mode & 0o777;
+}
+
+// The token cache of `env`, parsed.
+export function readCache(env) {
+  return JSON.parse(fs.readFileSync(cachePath(env), 'utf8'));
+}
+
+// The BROWSER stand-in's log in `env`, once the stand-in has finished (waits up to timeoutMs).
+export async function readBrowserLog(env, { timeoutMs = 10000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const log = JSON.parse(fs.readFileSync(env.TEST_BROWSER_LOG, 'utf8'));
+      if (log.done) return log;
+    } catch { /* not written yet */ }
+    if (Date.now() > deadline) throw new Error(`no finished browser log at ${env.TEST_BROWSER_LOG}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
