@@ -82,6 +82,8 @@ public:
   virtual ~WallClock() = default;
   // Return the current time.
   virtual std::chrono::system_clock::time_point now() = 0;
+  // Wait for `d` (retry back-off, device-flow polling).
+  virtual void sleep_for(std::chrono::milliseconds d) = 0;
 };
 
 } // namespace tokenctl

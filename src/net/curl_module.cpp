@@ -1,11 +1,28 @@
-// Entry point of the network module (placeholder until the libcurl client lands).
+// Entry point of the network module tokenctl-net.so: the one exported symbol.
+// Everything else in the module is compiled with hidden visibility.
+#include <cstddef>
+
+#include "net/curl_http.hpp"
 #include "net/module_abi.h"
+#include "sys/openssl_crypto.hpp"
 
 namespace {
-int http_perform(const tokenctl_http_request*, long*, char*, size_t) { return TOKENCTL_HTTP_FAILED; }
-int random_bytes(unsigned char*, size_t) { return -1; }
-void sha256(const unsigned char*, size_t, unsigned char*) {}
+
+int http_perform(const tokenctl_http_request* request, long* status, char* errbuf, size_t errbuf_len) {
+  if (request == nullptr) return TOKENCTL_HTTP_BAD_REQUEST;
+  return tokenctl::net::curl_http_perform(*request, status, errbuf, errbuf_len);
+}
+
+int random_bytes(unsigned char* out, size_t n) {
+  return tokenctl::sys::openssl_random_bytes(out, n) ? 0 : -1;
+}
+
+void sha256(const unsigned char* data, size_t n, unsigned char out[32]) {
+  tokenctl::sys::openssl_sha256(data, n, out);
+}
+
 const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256};
+
 } // namespace
 
 extern "C" __attribute__((visibility("default"))) const tokenctl_net_module* tokenctl_net_module_v1() {

@@ -37,11 +37,16 @@ struct tokenctl_http_request {
   size_t max_body_bytes;           /* a longer body aborts the transfer: TOKENCTL_HTTP_TOO_LARGE */
   int follow_redirects;            /* 0 or 1 */
   int allow_http;                  /* 1: plain http allowed (the caller checked loopback) */
+  int no_proxy;                    /* 1: connect directly, whatever the proxy environment says
+                                      (loopback hosts: a proxy cannot reach them) */
   void* ctx;
-  /* Called once per response header line, name and value trimmed. */
+  /* Called once per header line of the final response (after the transfer, before on_body),
+   * name and value trimmed. */
   void (*on_header)(void* ctx, const char* name, size_t name_len, const char* value, size_t value_len);
-  /* Called with each chunk of the body. */
+  /* Called with the body of the final response (after the transfer ended well). */
   void (*on_body)(void* ctx, const char* data, size_t len);
+  /* Out, may be NULL: the OS error (errno) of a failed connect, else 0. */
+  int* os_error;
 };
 
 enum tokenctl_http_result {
@@ -52,7 +57,8 @@ enum tokenctl_http_result {
   TOKENCTL_HTTP_TIMEOUT = 4,         /* may have been sent */
   TOKENCTL_HTTP_TOO_LARGE = 5,       /* response body over max_body_bytes */
   TOKENCTL_HTTP_FAILED = 6,          /* other transfer failure; may have been sent */
-  TOKENCTL_HTTP_BAD_REQUEST = 7      /* malformed URL or refused scheme; not sent */
+  TOKENCTL_HTTP_BAD_REQUEST = 7,     /* malformed URL, refused scheme, unusable ca_file; not sent */
+  TOKENCTL_HTTP_CONNECT_TIMEOUT = 8  /* not sent: timed out before the request went out */
 };
 
 struct tokenctl_net_module {
@@ -68,6 +74,9 @@ struct tokenctl_net_module {
 };
 
 typedef const struct tokenctl_net_module* (*tokenctl_net_entry_fn)(void);
+
+/* The module's only exported symbol (the program reaches it through dlsym; tests call it). */
+const struct tokenctl_net_module* tokenctl_net_module_v1(void);
 
 #ifdef __cplusplus
 }

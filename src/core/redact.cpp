@@ -1,0 +1,216 @@
+// Redaction for logs. The rule is "when in doubt, hide": keys are compared case-insensitively and
+// after decoding (a server may write "access\u005ftoken" in JSON, or "access%5Ftoken" in a form),
+// and a truncated body still has its secrets hidden up to the end.
+#include "tokenctl/redact.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+namespace tokenctl {
+namespace {
+
+constexpr std::string_view k_redacted = "[redacted]";
+constexpr std::size_t k_min_partial = 12;
+constexpr std::array<std::string_view, 13> k_secret_keys = {
+    "access_token", "refresh_token", "id_token",         "code",      "code_verifier",
+    "client_secret", "token",        "device_code",      "password",  "client_assertion",
+    "assertion",     "subject_token", "actor_token"};
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decode a form key ('+' and %XX); a malformed escape is kept as it is.
+std::string decode_form_key(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Redact the values of secret keys in "k=v&k=v" text; `separators` ends a pair.
+std::string redact_pairs(std::string_view text, std::string_view separators) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find_first_of(separators, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view pair = text.substr(start, end - start);
+    std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && is_secret_param(decode_form_key(pair.substr(0, eq)))) {
+      out.append(pair.substr(0, eq + 1));
+      out.append(k_redacted);
+    } else {
+      out.append(pair);
+    }
+    if (end == text.size()) break;
+    out += text[end];
+    start = end + 1;
+  }
+  return out;
+}
+
+// Find the end of the JSON string whose opening quote is at `open`: the index after the closing
+// quote, or npos when the text ends first.
+std::size_t json_string_end(std::string_view text, std::size_t open) {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') ++i;
+    else if (text[i] == '"') return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Decode the content of a JSON string (without quotes) enough to compare it with ASCII keys;
+// nullopt when it holds something no secret key can equal.
+std::optional<std::string> json_key_text(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\') { out += raw[i]; continue; }
+    if (++i >= raw.size()) return std::nullopt;
+    char c = raw[i];
+    if (c == 'u') {
+      int v = 0;
+      for (std::size_t k = 1; k <= 4; ++k) {
+        if (i + k >= raw.size() || hex_value(raw[i + k]) < 0) return std::nullopt;
+        v = v * 16 + hex_value(raw[i + k]);
+      }
+      if (v >= 0x80) return std::nullopt;
+      out += static_cast<char>(v);
+      i += 4;
+    } else {
+      out += c; // \" \\ \/ and friends: none of them can occur in a secret key
+    }
+  }
+  return out;
+}
+
+std::size_t skip_space(std::string_view text, std::size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) ++i;
+  return i;
+}
+
+// Return the end of the scalar value starting at `i` (a number, true, false, null, garbage).
+std::size_t scalar_end(std::string_view text, std::size_t i) {
+  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']' && text[i] != ' ' &&
+         text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+    ++i;
+  return i;
+}
+
+} // namespace
+
+bool is_secret_param(std::string_view name) {
+  for (auto key : k_secret_keys)
+    if (iequals(name, key)) return true;
+  return false;
+}
+
+std::string redact(std::string_view secret) {
+  if (secret.size() < k_min_partial) return std::string(k_redacted);
+  std::string out(secret.substr(0, 4));
+  out += "...";
+  out += secret.substr(secret.size() - 4);
+  return out;
+}
+
+std::string redact_form(std::string_view body) { return redact_pairs(body, "&;"); }
+
+std::string redact_json(std::string_view body) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < body.size()) {
+    if (body[i] != '"') { out += body[i++]; continue; }
+    std::size_t end = json_string_end(body, i);
+    if (end == std::string_view::npos) { out.append(body.substr(i)); break; }
+    out.append(body.substr(i, end - i));
+    std::size_t colon = skip_space(body, end);
+    if (colon >= body.size() || body[colon] != ':') { i = end; continue; }
+    auto key = json_key_text(body.substr(i + 1, end - i - 2));
+    std::size_t value = skip_space(body, colon + 1);
+    out.append(body.substr(end, value - end));
+    i = value;
+    if (!key || !is_secret_param(*key) || value >= body.size()) continue;
+    if (body[value] == '"') {
+      std::size_t value_end = json_string_end(body, value);
+      out += "\"[redacted]\"";
+      i = value_end == std::string_view::npos ? body.size() : value_end;
+    } else if (body[value] != '{' && body[value] != '[') {
+      out += "null";
+      i = scalar_end(body, value);
+    }
+  }
+  return out;
+}
+
+std::string redact_header(std::string_view name, std::string_view value) {
+  if (iequals(name, "Authorization") || iequals(name, "Proxy-Authorization")) {
+    std::size_t space = value.find(' ');
+    if (space == std::string_view::npos) return std::string(k_redacted);
+    return std::string(value.substr(0, space + 1)) + std::string(k_redacted);
+  }
+  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie") || iequals(name, "DPoP"))
+    return std::string(k_redacted);
+  return std::string(value);
+}
+
+std::string redact_url(std::string_view url) {
+  std::string out;
+  std::size_t scheme_end = url.find("://");
+  std::size_t rest = 0;
+  if (scheme_end != std::string_view::npos) {
+    std::size_t authority = scheme_end + 3;
+    std::size_t authority_end = url.find_first_of("/?#", authority);
+    if (authority_end == std::string_view::npos) authority_end = url.size();
+    std::string_view auth = url.substr(authority, authority_end - authority);
+    std::size_t at = auth.rfind('@');
+    out.append(url.substr(0, authority));
+    if (at != std::string_view::npos) {
+      std::size_t colon = auth.find(':');
+      if (colon != std::string_view::npos && colon < at)
+        out.append(auth.substr(0, colon + 1)).append(k_redacted).append(auth.substr(at));
+      else
+        out.append(auth);
+    } else {
+      out.append(auth);
+    }
+    rest = authority_end;
+  }
+  std::size_t query = url.find_first_of("?#", rest);
+  if (query == std::string_view::npos) return out.append(url.substr(rest));
+  out.append(url.substr(rest, query - rest));
+  out += url[query];
+  // Query then fragment: '#' separates them and is kept like '&'.
+  return out.append(redact_pairs(url.substr(query + 1), "&;#"));
+}
+
+std::string redact_body(std::string_view content_type, std::string_view body) {
+  std::size_t first = skip_space(body, 0);
+  std::string type;
+  for (char c : content_type) type += lower(c);
+  bool json = type.find("json") != std::string::npos ||
+              (first < body.size() && (body[first] == '{' || body[first] == '['));
+  return json ? redact_json(body) : redact_form(body);
+}
+
+} // namespace tokenctl

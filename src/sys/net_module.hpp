@@ -1,0 +1,53 @@
+// The program's side of the network module: finding and loading tokenctl-net.so on first use,
+// and the RandomSource and Hasher ports on top of it. No libcurl or OpenSSL header here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "net/module_abi.h"
+#include "tokenctl/ports.hpp"
+
+namespace tokenctl::sys {
+
+inline constexpr const char* k_net_module_file = "tokenctl-net.so";
+
+// Return a function that yields the loaded module (throws like net_module() when it cannot).
+using NetModuleSource = const tokenctl_net_module& (*)();
+
+// Return the module, loading it on the first call (thread-safe); later calls return the same one.
+// Throws Error(failure) "cannot load the network module tokenctl-net.so (searched: A, B):
+// <reason>; reinstall tokenctl" when no candidate loads.
+const tokenctl_net_module& net_module();
+
+// Return where to look for the module, in order: the folder of `exe_path`, then that folder
+// + "/" + `reldir` (TOKENCTL_MODULE_RELDIR in the program).
+std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir);
+
+// dlopen the first candidate that loads and has a matching ABI version; return its module.
+// Throws Error(failure) as net_module() does, naming every candidate and the first reason.
+const tokenctl_net_module& load_net_module(const std::vector<std::string>& candidates);
+
+// Random bytes from the module's CSPRNG (OpenSSL RAND_bytes).
+class ModuleRandom : public RandomSource {
+public:
+  explicit ModuleRandom(NetModuleSource source = &net_module) : m_source(source) {}
+  // Return `n` random bytes; throws Error(failure) if the CSPRNG fails.
+  std::string bytes(std::size_t n) override;
+
+private:
+  NetModuleSource m_source;
+};
+
+// SHA-256 from the module (OpenSSL EVP).
+class ModuleHasher : public Hasher {
+public:
+  explicit ModuleHasher(NetModuleSource source = &net_module) : m_source(source) {}
+  // Return the 32-byte SHA-256 digest of `data`.
+  std::string sha256(std::string_view data) override;
+
+private:
+  NetModuleSource m_source;
+};
+
+} // namespace tokenctl::sys
