@@ -47,6 +47,13 @@ struct Config {
 // Parse config text; throw Error(config) "PATH:LINE: message" naming the key on any problem.
 Config parse_config(std::string_view text, const std::string& path);
 
+// Return `text` with every line that is neither top-level nor in profile `profile`'s tables blanked
+// (line numbers kept), or nullopt when the file's shape does not allow a safe line-based cut.
+std::optional<std::string> slice_config(std::string_view text, std::string_view profile);
+// Return the top-level part of `text` (the lines before the first table header), or nullopt when
+// the file's shape does not allow a safe cut (as slice_config says).
+std::optional<std::string> slice_top_level(std::string_view text);
+
 // Check a profile name: letters, digits, '.', '_', '-', 1 to 64 characters, not "." or "..".
 bool valid_profile_name(std::string_view name);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ struct TokenCache {
 
 // Parse cache bytes; throw Error(failure) naming `path` and how to recover, never quoting the bytes.
 TokenCache parse_token_cache(std::string_view bytes, const std::string& path);
+// Return one profile's token set from cache bytes, or nullopt when the cache has none for it.
+// The other profiles' sets are skipped over by a light scan instead of being parsed, so that a
+// cache of thousands of profiles costs little more than reading it; anything the scan cannot
+// vouch for goes through parse_token_cache, so the errors are the same.
+std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile, const std::string& path);
+// Parse one token set (a JSON object) named `name`; throw as parse_token_cache does.
+TokenSet parse_token_set_json(std::string_view set_json, const std::string& name, const std::string& path);
 // Serialize a cache as pretty JSON with a trailing newline.
 std::string serialize_token_cache(const TokenCache& cache);
 

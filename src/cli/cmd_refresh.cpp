@@ -28,6 +28,7 @@ void refresh_one(Context& ctx, const Profile& profile) {
 
 int run_refresh(const RefreshOptions& o, Context& ctx) {
   if (!o.all) {
+    ctx.narrow_config_to_profile();
     refresh_one(ctx, ctx.profile());
     return 0;
   }

@@ -110,10 +110,10 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
 }
 
 int run_show(const ShowOptions& o, Context& ctx) {
+  ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
-  const TokenCache cache = ctx.store().load();
-  const auto it = cache.tokens.find(profile.name);
-  const TokenSet* set = it == cache.tokens.end() ? nullptr : &it->second;
+  const auto cached = ctx.store().load_one(profile.name);
+  const TokenSet* set = cached ? &*cached : nullptr;
   const TimePoint now = ctx.now();
   const nlohmann::json j = build(profile, set, now, o.reveal);
   if (ctx.json()) ctx.out << j.dump(2) << '\n';

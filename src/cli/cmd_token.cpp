@@ -33,6 +33,7 @@ int run_token(const TokenOptions& o, Context& ctx) {
     if (!freshness.min_ttl)
       throw Error(ErrorKind::usage, "--min-ttl: invalid duration \"" + o.min_ttl + "\"", "use a number with s, m or h: 90s, 5m, 1h");
   }
+  ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const TokenSet set = fresh_token_set(ctx, profile, freshness);
   check_printable(set.access_token);

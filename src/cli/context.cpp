@@ -35,7 +35,16 @@ const ResolvedPaths& Context::paths() {
 }
 
 const Config& Context::config() {
-  if (!m_config) m_config = sys::load_config(paths());
+  if (!m_config) {
+    if (m_narrow) {
+      std::optional<std::string> name;
+      if (!global.profile.empty()) name = global.profile;
+      else name = sys::env("TOKENCTL_PROFILE");
+      m_config = sys::load_config_for(paths(), name);
+    } else {
+      m_config = sys::load_config(paths());
+    }
+  }
   return *m_config;
 }
 

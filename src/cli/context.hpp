@@ -64,11 +64,15 @@ public:
   void warn(std::string_view message);
   // Forget the loaded config (after the command rewrote it).
   void reload_config();
+  // Read only the top level and the selected profile of the config from now on (commands that
+  // use one profile; the others are then neither parsed nor checked).
+  void narrow_config_to_profile() { m_narrow = true; }
 
 private:
   struct Services;
   std::optional<ResolvedPaths> m_paths;
   std::optional<Config> m_config;
+  bool m_narrow = false;
   std::unique_ptr<sys::TokenStore> m_store;
   std::unique_ptr<Services> m_services;
   Services& services();

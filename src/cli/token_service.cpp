@@ -47,11 +47,10 @@ ClientAuth client_auth_for(const Profile& profile, const TokenSet& set) {
 
 TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& freshness) {
   const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));
-  if (!freshness.force) {
-    const TokenCache cache = ctx.store().load();
-    const auto it = cache.tokens.find(profile.name);
-    if (it != cache.tokens.end() && fresh_enough(it->second, min_ttl, ctx.now())) return it->second;
-  }
+  const auto cached = ctx.store().load_one(profile.name);
+  if (cached && !freshness.force && fresh_enough(*cached, min_ttl, ctx.now())) return *cached;
+  if (!cached && profile.grant != Grant::client_credentials)
+    throw Error(ErrorKind::login_required, "profile \"" + profile.name + "\" is not logged in", login_hint(profile));
   sys::disable_core_dumps();
   std::optional<TokenSet> result;
   ctx.store().update([&](TokenCache& cache) {

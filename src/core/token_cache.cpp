@@ -200,6 +200,15 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path) {
   return cache;
 }
 
+TokenSet parse_token_set_json(std::string_view set_json, const std::string& name, const std::string& path) {
+  const std::string label = printable_key(name) ? "tokens." + name : std::string("tokens.<name not shown>");
+  if (json_nesting_depth(set_json, k_token_cache_max_depth) > k_token_cache_max_depth)
+    throw cache_error(path, "is nested too deeply (more than " + std::to_string(k_token_cache_max_depth) + " levels)");
+  const Json value = parse_json(set_json, path);
+  if (!value.is_object()) throw_damaged(path, label + " is not an object");
+  return read_token_set(SetReader(path, value, label));
+}
+
 std::string serialize_token_cache(const TokenCache& cache) {
   OrderedJson tokens = OrderedJson::object();
   for (const auto& [name, set] : cache.tokens) tokens[name] = write_token_set(set);

@@ -44,6 +44,20 @@ Config load_config(const ResolvedPaths& paths) {
   return parse_config(*text, paths.config);
 }
 
+Config load_config_for(const ResolvedPaths& paths, const std::optional<std::string>& profile) {
+  const auto text = read_file(paths.config, k_config_max_bytes, ErrorKind::config);
+  if (!text) return load_config(paths);
+  std::string name = profile.value_or("");
+  if (!profile) {
+    // Read default_profile from the top level alone (a profile name never holds a '\n').
+    const auto top = slice_top_level(*text);
+    if (!top) return parse_config(*text, paths.config);
+    name = parse_config(*top, paths.config).default_profile.value_or("default");
+  }
+  const auto slice = slice_config(*text, name);
+  return parse_config(slice ? *slice : *text, paths.config);
+}
+
 void save_config_text(const std::string& path, std::string_view text) {
   const std::string target = write_target(path);
   mode_t mode = 0600;

@@ -62,16 +62,20 @@ std::string octal_mode(mode_t mode) {
 }
 
 // Read from `fd` until end of file or until `limit` bytes are held; return false on a read error.
-bool read_up_to(int fd, std::size_t limit, std::string& out) {
-  char buf[65536];
-  while (out.size() < limit) {
-    const std::size_t want = std::min(sizeof buf, limit - out.size());
-    const ssize_t n = ::read(fd, buf, want);
+bool read_up_to(int fd, std::size_t limit, std::string& out, std::size_t size_hint) {
+  // Read straight into the string, sized from fstat's hint (+1 to see the end), growing only if
+  // the file grew: a 2 MB cache is then read with one copy, not forty reallocations.
+  std::size_t used = 0;
+  out.resize(std::min(limit, std::max<std::size_t>(size_hint + 1, 4096)));
+  while (used < limit) {
+    if (used == out.size()) out.resize(std::min(limit, out.size() * 2));
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+    used += static_cast<std::size_t>(n);
   }
+  out.resize(used);
   return true;
 }
 
@@ -120,7 +124,7 @@ std::optional<std::string> read_private(const std::string& path, std::size_t max
   if (!cut && static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw failure(too_large(path, max_bytes));
   std::string data;
   const std::size_t limit = cut || max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  if (!read_up_to(fd.get(), limit, data)) throw failure("cannot read " + path + ": " + errno_text(errno));
+  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size))) throw failure("cannot read " + path + ": " + errno_text(errno));
   if (data.size() > max_bytes) throw failure(too_large(path, max_bytes));  // it grew meanwhile
   return data;
 }
@@ -190,7 +194,7 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_by
   if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw Error(kind, too_large(path, max_bytes));
   std::string data;
   const std::size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  if (!read_up_to(fd.get(), limit, data)) throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
+  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size))) throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
   if (data.size() > max_bytes) throw Error(kind, too_large(path, max_bytes));
   return data;
 }

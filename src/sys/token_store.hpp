@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "tokenctl/token_cache.hpp"
@@ -26,6 +28,9 @@ public:
   // Read the cache without locking (an empty cache if the file does not exist).
   // Throws Error(failure) for a damaged, unsafe or unreadable cache.
   [[nodiscard]] TokenCache load() const;
+  // Read one profile's token set without locking (nullopt when there is none); cheaper than load()
+  // on a cache of many profiles. Throws as load() does.
+  [[nodiscard]] std::optional<TokenSet> load_one(std::string_view profile) const;
 
   // Take the cache lock, re-read the cache, let `change` modify it, and write it back atomically
   // (0600 file, 0700 folder) if `change` returns true. The lock is released on return.

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Benchmark of the hot path: `tokenctl token` with a valid cached token, against `cat` of the same
+# cache file (the floor for "read a file and print it") and, when installed, `gh auth token` with a
+# file-stored token, in the same run on the same machine. Reports median wall times, ratios and
+# peak RSS, for 1 profile and for 1,000 profiles in the config and the cache.
+#
+#   bench/token-latency.sh [PATH/TO/tokenctl]        (default: build/tokenctl)
+#
+# Needs hyperfine and GNU time (apt-get install hyperfine time); gh is optional (apt-get install gh).
+# Targets (issue 5): median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB;
+# >= 25x faster than gh auth token.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(realpath "${1:-build/tokenctl}")
+runs=${BENCH_RUNS:-300}
+for tool in hyperfine /usr/bin/time node; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine time nodejs)" >&2; exit 2; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A config and a cache with N profiles; tokens shaped like real ones (JWT access and id tokens).
+make_fixture() { # DIR N
+  node - "$1" "$2" <<'JS'
+const fs = require('fs'); const path = require('path');
+const [dir, n] = [process.argv[2], Number(process.argv[3])];
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const jwt = (i, kind) => `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ iss: 'https://login.example.com/realms/corp',
+  sub: `user-${i}`, aud: 'tokenctl', kind, scope: 'openid offline_access api', iat: 1795000000,
+  exp: 4102444800, jti: `${kind}-${i}-`.padEnd(40, 'x') })}.${'s'.repeat(342)}`;
+const tokens = {}; let toml = 'default_profile = "p0"\n';
+for (let i = 0; i < n; i += 1) {
+  toml += `\n[profiles.p${i}]\nhost = "https://login.example.com/realms/corp"\nclient_id = "tokenctl"\n`
+    + 'scopes = ["openid", "offline_access", "api"]\n';
+  tokens[`p${i}`] = { access_token: jwt(i, 'at'), token_type: 'Bearer', expiry: '2100-01-01T00:00:00Z',
+    issued_at: '2026-01-01T00:00:00Z', refresh_token: `rt-${i}-`.padEnd(43, 'r'), id_token: jwt(i, 'id'),
+    scopes: ['openid', 'offline_access', 'api'], client_id: 'tokenctl',
+    endpoints: { issuer: 'https://login.example.com/realms/corp',
+      authorization_endpoint: 'https://login.example.com/realms/corp/auth',
+      token_endpoint: 'https://login.example.com/realms/corp/token' } };
+}
+fs.mkdirSync(path.join(dir, 'tokenctl'), { recursive: true, mode: 0o700 });
+fs.writeFileSync(path.join(dir, 'tokenctl', 'config.toml'), toml);
+fs.writeFileSync(path.join(dir, 'tokenctl', 'token-cache.json'), JSON.stringify({ version: 1, tokens }, null, 2), { mode: 0o600 });
+JS
+}
+
+# gh with a file-stored token (no keyring): hosts.yml in its own config folder.
+gh_dir="$work/gh"
+mkdir -p "$gh_dir"
+printf 'github.com:\n    oauth_token: gho_%s\n    user: bench\n    git_protocol: https\n' \
+  "$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$gh_dir/hosts.yml"
+
+peak_rss() { # command... -> max KiB over 20 runs
+  local max=0 kib
+  for _ in $(seq 20); do
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
+    kib=$(tail -1 "$work/rss")
+    [ "$kib" -gt "$max" ] && max=$kib
+  done
+  echo "$max"
+}
+
+median_ms() { # csv-file row -> median in ms
+  awk -F, -v row="$2" 'NR == row + 1 { printf "%.3f", $4 * 1000 }' "$1"
+}
+
+report() { # N
+  local n=$1
+  local dir="$work/p$n"
+  make_fixture "$dir" "$n"
+  export XDG_CONFIG_HOME="$dir" HOME="$work"
+  unset TOKENCTL_CONFIG TOKENCTL_TOKEN_CACHE TOKENCTL_PROFILE
+  local cache="$dir/tokenctl/token-cache.json"
+  "$bin" token >/dev/null # fails loudly if the fixture is wrong
+  local cmds=("cat $cache" "$bin token")
+  local have_gh=0
+  if command -v gh >/dev/null && GH_CONFIG_DIR="$gh_dir" gh auth token >/dev/null 2>&1; then
+    have_gh=1
+    cmds+=("env GH_CONFIG_DIR=$gh_dir gh auth token")
+  fi
+  hyperfine -N --style none --warmup 20 --runs "$runs" --export-csv "$work/r$n.csv" "${cmds[@]}" >/dev/null 2>&1
+  local cat_ms tok_ms gh_ms
+  cat_ms=$(median_ms "$work/r$n.csv" 1)
+  tok_ms=$(median_ms "$work/r$n.csv" 2)
+  printf '%-9s cache %7s bytes | median: cat %s ms, tokenctl token %s ms = %.2fx cat' \
+    "$n prof." "$(stat -c %s "$cache")" "$cat_ms" "$tok_ms" "$(echo "$tok_ms / $cat_ms" | bc -l)"
+  if [ $have_gh = 1 ]; then
+    gh_ms=$(median_ms "$work/r$n.csv" 3)
+    printf ', gh auth token %s ms (tokenctl %.1fx faster)' "$gh_ms" "$(echo "$gh_ms / $tok_ms" | bc -l)"
+  fi
+  printf '\n          peak RSS: tokenctl token %s KiB, cat %s KiB\n' "$(peak_rss "$bin" token)" "$(peak_rss cat "$cache")"
+}
+
+echo "tokenctl: $bin ($("$bin" --version)); $(nproc) cores; $runs runs each; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+command -v gh >/dev/null || echo "gh: not installed (apt-get install gh to compare)"
+report 1
+report 1000
