@@ -21,5 +21,6 @@ Command register_token(CLI::App& parent);
 Command register_refresh(CLI::App& parent);
 Command register_list(CLI::App& parent);
 Command register_show(CLI::App& parent);
+Command register_revoke(CLI::App& parent);
 
 } // namespace tokenctl::cli
