@@ -32,10 +32,12 @@ else
   export BROWSER="$PWD/tests/e2e/browser.mjs"
 fi
 
-set -x
-build/tokenctl login -p demo --host "$issuer" --scopes "openid offline_access profile api"
-build/tokenctl list
-curl -sS --fail-with-body --oauth2-bearer "$(build/tokenctl token -p demo)" "$issuer/api/whoami"
-{ set +x; } 2>/dev/null
+tokenctl() { "$PWD/build/tokenctl" "$@"; }
+# Show each command as typed (never with the token expanded), then run it.
+run() { printf '\n$ %s\n' "$1"; eval "$1"; }
+run 'tokenctl login -p demo --host "$issuer"'
+run 'tokenctl list'
+run 'curl -sS --fail-with-body --oauth2-bearer "$(tokenctl token -p demo)" "$issuer/api/whoami"'
+echo
 echo
 echo "demo: done; the server stops now."

@@ -41,6 +41,10 @@ const Config& Context::config() {
       if (!global.profile.empty()) name = global.profile;
       else name = sys::env("TOKENCTL_PROFILE");
       m_config = sys::load_config_for(paths(), name);
+    } else if (m_allow_new_config) {
+      ResolvedPaths p = paths();
+      p.config_explicit = false;
+      m_config = sys::load_config(p);
     } else {
       m_config = sys::load_config(paths());
     }

@@ -67,12 +67,16 @@ public:
   // Read only the top level and the selected profile of the config from now on (commands that
   // use one profile; the others are then neither parsed nor checked).
   void narrow_config_to_profile() { m_narrow = true; }
+  // Treat a config file given explicitly (--config, TOKENCTL_CONFIG) that does not exist yet as
+  // empty rather than as an error (login --host creates it).
+  void allow_new_config_file() { m_allow_new_config = true; }
 
 private:
   struct Services;
   std::optional<ResolvedPaths> m_paths;
   std::optional<Config> m_config;
   bool m_narrow = false;
+  bool m_allow_new_config = false;
   std::unique_ptr<sys::TokenStore> m_store;
   std::unique_ptr<Services> m_services;
   Services& services();
