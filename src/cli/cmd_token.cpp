@@ -17,7 +17,18 @@ namespace {
 struct TokenOptions {
   std::string min_ttl;
   bool header = false;
+  bool exec_credential = false;
 };
+
+// A kubectl client.authentication.k8s.io/v1 ExecCredential (what `kubectl` exec plugins print).
+nlohmann::json exec_credential(const TokenSet& set) {
+  nlohmann::json status = {{"token", set.access_token}};
+  if (set.expiry) status["expirationTimestamp"] = format_rfc3339(*set.expiry);
+  return {{"apiVersion", "client.authentication.k8s.io/v1"},
+          {"kind", "ExecCredential"},
+          {"spec", {{"interactive", false}}},
+          {"status", status}};
+}
 
 // A token that would break a header line or a shell word is refused (RFC 6750 b64token).
 void check_printable(const std::string& token) {
@@ -37,7 +48,9 @@ int run_token(const TokenOptions& o, Context& ctx) {
   const Profile& profile = ctx.profile();
   const TokenSet set = fresh_token_set(ctx, profile, freshness);
   check_printable(set.access_token);
-  if (ctx.json()) {
+  if (o.exec_credential) {
+    ctx.out << exec_credential(set).dump() << '\n';
+  } else if (ctx.json()) {
     nlohmann::json j = {{"access_token", set.access_token}, {"token_type", set.token_type}};
     add_expiry_json(j, &set, ctx.now());
     ctx.out << j.dump() << '\n';
@@ -55,7 +68,10 @@ Command register_token(CLI::App& parent) {
   auto options = std::make_shared<TokenOptions>();
   auto* app = parent.add_subcommand("token", "Print the profile's access token (refreshed first if needed)");
   app->add_option("--min-ttl", options->min_ttl, "Refresh first if less than this is left (default: refresh_margin, 5m)");
-  app->add_flag("--header", options->header, "Print \"Authorization: Bearer TOKEN\" instead");
+  auto* header = app->add_flag("--header", options->header, "Print \"Authorization: Bearer TOKEN\" instead");
+  app->add_flag("--exec-credential", options->exec_credential,
+                "Print a kubectl client.authentication.k8s.io/v1 ExecCredential instead")
+      ->excludes(header);
   return {app, [options](Context& ctx) { return run_token(*options, ctx); }};
 }
 

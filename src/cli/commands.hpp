@@ -22,5 +22,7 @@ Command register_refresh(CLI::App& parent);
 Command register_list(CLI::App& parent);
 Command register_show(CLI::App& parent);
 Command register_revoke(CLI::App& parent);
+Command register_git_credential(CLI::App& parent);
+Command register_exec(CLI::App& parent);
 
 } // namespace tokenctl::cli

@@ -1,0 +1,118 @@
+// tokenctl exec [--min-ttl DURATION] -- COMMAND [ARG...]: run COMMAND with BEARER_TOKEN_FILE
+// pointing to a 0600 file that holds a fresh access token (the WLCG bearer token discovery
+// convention), rewritten before the token expires for as long as COMMAND runs, removed at the
+// end. Signals are passed on to COMMAND, and tokenctl exits with COMMAND's status.
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <ostream>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "cli/token_service.hpp"
+#include "sys/files.hpp"
+#include "sys/os.hpp"
+#include "sys/process.hpp"
+#include "tokenctl/grants.hpp"
+
+namespace tokenctl::cli {
+namespace {
+
+constexpr Seconds k_retry_after_failure{30};
+constexpr Seconds k_check_unknown_expiry{300};
+
+struct ExecOptions {
+  std::string min_ttl;
+  std::vector<std::string> command;
+};
+
+// The folder of the token file: $XDG_RUNTIME_DIR/tokenctl, else a new private folder in /tmp.
+struct TokenFolder {
+  std::string path;
+  bool temporary = false;
+  ~TokenFolder() {
+    if (temporary) ::rmdir(path.c_str());
+  }
+};
+
+std::unique_ptr<TokenFolder> make_token_folder() {
+  auto folder = std::make_unique<TokenFolder>();
+  const auto runtime = sys::env("XDG_RUNTIME_DIR");
+  if (runtime && runtime->front() == '/') {
+    folder->path = *runtime + "/tokenctl";
+    sys::make_private_dirs(folder->path);
+    sys::tighten_private_dir(folder->path);
+    return folder;
+  }
+  std::string templ = "/tmp/tokenctl-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) throw Error(ErrorKind::failure, "cannot create a private folder in /tmp");
+  folder->path = templ;
+  folder->temporary = true;
+  return folder;
+}
+
+// When to look at the token again: when less than the margin will be left, or soon after a failure.
+std::chrono::milliseconds next_check(const TokenSet& set, Seconds min_ttl, TimePoint now) {
+  if (!set.expiry) return k_check_unknown_expiry;
+  const auto due = *set.expiry - effective_min_ttl(set, min_ttl) - now + Seconds(1);
+  return std::max<std::chrono::milliseconds>(due, Seconds(1));
+}
+
+int run_exec(const ExecOptions& o, Context& ctx) {
+  Freshness freshness;
+  if (!o.min_ttl.empty()) {
+    freshness.min_ttl = parse_duration(o.min_ttl);
+    if (!freshness.min_ttl)
+      throw Error(ErrorKind::usage, "--min-ttl: invalid duration \"" + o.min_ttl + "\"", "use a number with s, m or h: 90s, 5m, 1h");
+  }
+  ctx.narrow_config_to_profile();
+  const Profile& profile = ctx.profile();
+  const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));
+  TokenSet set = fresh_token_set(ctx, profile, freshness);
+  const auto folder = make_token_folder();
+  const std::string file = folder->path + "/bearer-token-" + std::to_string(::getpid());
+  sys::write_file_atomic(file, set.access_token + "\n", 0600);
+  int status = 1;
+  try {
+    auto child = sys::ChildProcess::spawn(o.command, {{"BEARER_TOKEN_FILE", file}});
+    sys::forward_signals_to(child.pid());
+    auto wait = next_check(set, min_ttl, ctx.now());
+    for (;;) {
+      if (const auto done = child.wait_for(wait)) {
+        status = *done;
+        break;
+      }
+      try {
+        set = fresh_token_set(ctx, profile, freshness);
+        sys::write_file_atomic(file, set.access_token + "\n", 0600);
+        wait = next_check(set, min_ttl, ctx.now());
+      } catch (const Error& e) {
+        ctx.warn(std::string("could not renew the token for the running command: ") + e.what() + "; trying again in " +
+                 format_duration(k_retry_after_failure));
+        wait = k_retry_after_failure;
+      }
+    }
+  } catch (...) {
+    std::remove(file.c_str());
+    throw;
+  }
+  std::remove(file.c_str());
+  return status;
+}
+
+} // namespace
+
+Command register_exec(CLI::App& parent) {
+  auto options = std::make_shared<ExecOptions>();
+  auto* app = parent.add_subcommand("exec", "Run a command with BEARER_TOKEN_FILE kept fresh while it runs");
+  app->add_option("--min-ttl", options->min_ttl, "Renew when less than this is left (default: refresh_margin, 5m)");
+  app->add_option("command", options->command, "The command and its arguments, after --")->required();
+  return {app, [options](Context& ctx) { return run_exec(*options, ctx); }};
+}
+
+} // namespace tokenctl::cli
