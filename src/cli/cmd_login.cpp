@@ -4,6 +4,8 @@
 // save (the cache lock is taken only for the save, never while waiting for the browser).
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 #include <ostream>
@@ -20,6 +22,7 @@
 #include "tokenctl/authorize.hpp"
 #include "tokenctl/callback_page.hpp"
 #include "tokenctl/client.hpp"
+#include "tokenctl/device.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
 #include "tokenctl/jwt.hpp"
@@ -36,6 +39,7 @@ struct LoginOptions {
   std::string account_id;
   std::optional<int> port;
   bool no_browser = false;
+  bool device = false;
   std::string timeout = "5m";
 };
 
@@ -92,20 +96,76 @@ void open_browser(const LoginOptions& o, Context& ctx, const std::string& url) {
   if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + "); open the URL above by hand");
 }
 
-// Wait for the browser's redirect and return the authorization code.
-std::string wait_for_code(net::LoopbackListener& listener, const ClientSettings& client, const CallbackExpectation& expect,
-                          Seconds timeout) {
+// Reads redirect addresses pasted on a terminal (a browser on another machine, whose redirect to
+// this machine's loopback address failed), for the listener to watch beside its socket.
+class PasteReader {
+public:
+  PasteReader(Context& ctx, std::string redirect, bool bare) : m_ctx(ctx), m_redirect(std::move(redirect)), m_bare(bare) {}
+
+  // Read what is there; return the query of a complete pasted redirect address, if one came.
+  std::optional<std::string> read() {
+    char buf[4096];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) {
+      m_eof = true;
+      return std::nullopt;
+    }
+    m_buffer.append(buf, static_cast<std::size_t>(n));
+    if (m_buffer.size() > 64 * 1024) m_buffer.clear();
+    for (auto nl = m_buffer.find('\n'); nl != std::string::npos; nl = m_buffer.find('\n')) {
+      std::string line = m_buffer.substr(0, nl);
+      m_buffer.erase(0, nl + 1);
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+      if (line.empty()) continue;
+      for (const std::string& prefix : {m_redirect + "?", m_bare ? m_redirect + "/?" : std::string()})
+        if (!prefix.empty() && line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+      m_ctx.err << "tokenctl: that is not the address of this login; paste the whole address, starting with "
+                << m_redirect << "?\n";
+    }
+    return std::nullopt;
+  }
+  [[nodiscard]] bool eof() const { return m_eof; }
+
+private:
+  Context& m_ctx;
+  std::string m_redirect;
+  bool m_bare;
+  std::string m_buffer;
+  bool m_eof = false;
+};
+
+// Wait for the browser's redirect (or, with `paste`, a pasted redirect address) and return the code.
+std::string wait_for_code(Context& ctx, net::LoopbackListener& listener, const ClientSettings& client,
+                          const std::string& redirect, const CallbackExpectation& expect, Seconds timeout, bool paste) {
   CallbackResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string path = client.redirect_path.empty() ? "/" : client.redirect_path;
-  listener.serve(deadline,
-                 "no answer from the browser within " + format_duration(timeout) + "; run tokenctl login again",
-                 [&](std::string_view request_path, std::string_view query) {
-                   if (request_path != path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
-                   result = check_callback(query, expect);
-                   if (result.kind == CallbackResult::Kind::code) return net::CallbackReply{200, success_page(), true};
-                   return net::CallbackReply{400, error_page(result.error, result.error_description), true};
-                 });
+  const std::string timeout_message =
+      "no answer from the browser within " + format_duration(timeout) + "; run tokenctl login again";
+  const net::CallbackHandler handler = [&](std::string_view request_path, std::string_view query) {
+    if (request_path != path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
+    result = check_callback(query, expect);
+    if (result.kind == CallbackResult::Kind::code) return net::CallbackReply{200, success_page(), true};
+    return net::CallbackReply{400, error_page(result.error, result.error_description), true};
+  };
+  if (paste) {
+    ctx.err << "If the browser is on another machine, sign in there, then paste here the address it was sent to\n"
+            << "(it starts with " << redirect << "?) and press Enter.\n";
+    PasteReader reader(ctx, redirect, client.redirect_path.empty());
+    net::FdWatch watch;
+    watch.fd = STDIN_FILENO;
+    watch.on_readable = [&] {
+      const auto query = reader.read();
+      if (query) result = check_callback(*query, expect);
+      return query.has_value() || reader.eof();
+    };
+    listener.serve(deadline, timeout_message, handler, watch);
+    if (reader.eof() && result.kind == CallbackResult::Kind::rejected && result.error.empty())
+      listener.serve(deadline, timeout_message, handler);
+  } else {
+    listener.serve(deadline, timeout_message, handler);
+  }
   if (result.kind == CallbackResult::Kind::denied) {
     std::string message = "the authorization server refused the login: " + result.error;
     if (!result.error_description.empty()) message += ": " + result.error_description;
@@ -135,7 +195,8 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   open_browser(o, ctx, authorization_url(request));
 
   CallbackExpectation expect{request.state, endpoints.issuer, endpoints.iss_parameter_supported};
-  const std::string code = wait_for_code(listener, client, expect, timeout);
+  const bool paste = o.no_browser && ::isatty(STDIN_FILENO) == 1;
+  const std::string code = wait_for_code(ctx, listener, client, redirect, expect, timeout, paste);
   sys::disable_core_dumps();
   const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
   const TimePoint sent_at = ctx.now();
@@ -152,6 +213,42 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
     check_id_token(set.id_token, {endpoints.issuer, client.client_id, request.nonce, ctx.now()});
   else if (!request.nonce.empty())
     ctx.warn("the server returned no id token although openid was requested");
+  return set;
+}
+
+TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, const ClientSettings& client,
+                     const Endpoints& endpoints, Seconds timeout) {
+  if (endpoints.device_authorization_endpoint.empty())
+    throw Error(ErrorKind::failure, "the server for " + p.host + " does not offer the device authorization grant "
+                                    "(its metadata has no device_authorization_endpoint)",
+                "log in without --device");
+  const std::string ca = p.ca_file.value_or("");
+  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+  Params params;
+  if (!client.scopes.empty()) {
+    std::string scope;
+    for (const auto& sc : client.scopes) scope += (scope.empty() ? "" : " ") + sc;
+    params.emplace_back("scope", scope);
+  }
+  const std::string& endpoint = endpoints.device_authorization_endpoint;
+  const DeviceAuthorization device =
+      parse_device_authorization(ctx.http().send(form_post(endpoint, params, auth, ca)), endpoint);
+  ctx.err << "To sign in, open " << device.verification_uri << " in a browser and enter the code:\n\n  "
+          << device.user_code << "\n\n";
+  if (!device.verification_uri_complete.empty())
+    ctx.err << "Or open this address, which carries the code:\n  " << device.verification_uri_complete << "\n\n";
+  if (!o.no_browser) {
+    std::string why_not;
+    const std::string& url = device.verification_uri_complete.empty() ? device.verification_uri
+                                                                       : device.verification_uri_complete;
+    if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + ")");
+  }
+  sys::disable_core_dumps();
+  const TimePoint sent_at = ctx.now();
+  const TokenResponse response = poll_device_token(ctx.http(), ctx.clock(), endpoints.token_endpoint, auth, device,
+                                                   timeout, ca);
+  TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
+  if (!set.id_token.empty()) check_id_token(set.id_token, {endpoints.issuer, client.client_id, "", ctx.now()});
   return set;
 }
 
@@ -190,6 +287,8 @@ int run_login(const LoginOptions& o, Context& ctx) {
   if (p.grant == Grant::client_credentials) {
     const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
     set = client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
+  } else if (o.device) {
+    set = device_flow(o, ctx, p, client, endpoints, *timeout);
   } else {
     set = code_flow(o, ctx, p, client, endpoints, *timeout);
   }
@@ -212,7 +311,9 @@ Command register_login(CLI::App& parent) {
   app->add_option("--scopes", o->scopes, "Scopes to request, space-separated");
   app->add_option("--account-id", o->account_id, "Databricks account id (account-level login)");
   app->add_option("--port", o->port, "Loopback redirect port (0: any free port)")->check(CLI::Range(0, 65535));
-  app->add_flag("--no-browser", o->no_browser, "Do not open a browser; only print the URL");
+  app->add_flag("--no-browser", o->no_browser,
+                "Do not open a browser; print the URL (on a terminal, also accept the redirect address pasted)");
+  app->add_flag("--device", o->device, "Use the device authorization grant (RFC 8628): sign in on another device");
   app->add_option("--timeout", o->timeout, "How long to wait for the browser (default 5m)");
   return {app, [o](Context& ctx) { return run_login(*o, ctx); }};
 }

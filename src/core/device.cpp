@@ -1,0 +1,80 @@
+#include "tokenctl/device.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace tokenctl {
+namespace {
+
+std::string str(const nlohmann::json& doc, const char* key) {
+  const auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<long long> seconds(const nlohmann::json& doc, const char* key) {
+  const auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number()) return std::nullopt;
+  const double v = it->get<double>();
+  if (v < 0 || v > 86400.0 * 7) return std::nullopt;
+  return static_cast<long long>(v);
+}
+
+} // namespace
+
+DeviceAuthorization parse_device_authorization(const HttpResponse& response, const std::string& endpoint) {
+  const auto doc = nlohmann::json::parse(response.body, nullptr, false);
+  if (doc.is_object() && doc.contains("error")) {
+    const std::string code = str(doc, "error").substr(0, 100);
+    throw OAuthError(ErrorKind::failure, "the device authorization endpoint " + endpoint + " answered " + code, code,
+                     str(doc, "error_description").substr(0, 300));
+  }
+  if (response.status >= 500 || response.status == 429 || !doc.is_object())
+    throw Error(ErrorKind::network, "the device authorization endpoint " + endpoint + " failed with HTTP " +
+                                        std::to_string(response.status));
+  DeviceAuthorization d;
+  d.device_code = str(doc, "device_code");
+  d.user_code = str(doc, "user_code");
+  d.verification_uri = str(doc, "verification_uri");
+  d.verification_uri_complete = str(doc, "verification_uri_complete");
+  const auto expires = seconds(doc, "expires_in");
+  if (d.device_code.empty() || d.user_code.empty() || d.verification_uri.empty() || !expires)
+    throw Error(ErrorKind::failure, "the device authorization response from " + endpoint +
+                                        " lacks device_code, user_code, verification_uri or expires_in");
+  d.expires_in = Seconds(*expires);
+  if (const auto interval = seconds(doc, "interval"); interval && *interval > 0) d.interval = Seconds(*interval);
+  return d;
+}
+
+TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::string& token_endpoint,
+                                const ClientAuth& auth, const DeviceAuthorization& device, Seconds give_up_after,
+                                const std::string& ca_file) {
+  const auto deadline = clock.now() + std::min(give_up_after, device.expires_in);
+  const HttpRequest request = form_post(
+      token_endpoint, {{"grant_type", std::string(k_device_grant)}, {"device_code", device.device_code}}, auth, ca_file);
+  std::chrono::milliseconds interval = device.interval;
+  for (;;) {
+    clock.sleep_for(interval);
+    if (clock.now() >= deadline)
+      throw Error(ErrorKind::failure, "the sign-in was not completed in time (the device code expired)",
+                  "run tokenctl login --device again");
+    try {
+      return parse_token_response(http.send(request), token_endpoint);
+    } catch (const OAuthError& e) {
+      if (e.code() == "authorization_pending") continue;
+      if (e.code() == "slow_down") {
+        interval += k_slow_down_step;
+        continue;
+      }
+      if (e.code() == "access_denied") throw Error(ErrorKind::failure, "the sign-in was denied (access_denied)");
+      if (e.code() == "expired_token")
+        throw Error(ErrorKind::failure, "the device code expired before the sign-in was completed (expired_token)",
+                    "run tokenctl login --device again");
+      throw;
+    } catch (const HttpError&) {
+      interval *= 2;  // RFC 8628 section 3.5: back off after a connection failure
+    }
+  }
+}
+
+} // namespace tokenctl
