@@ -36,6 +36,9 @@ struct HttpResponse {
 // A transport failure (exit 4). `reached_server()` is false only when the request provably was
 // not sent (resolve, connect or TLS handshake failed): only then may a one-time credential be
 // sent again.
+// Return the first header of that name (case-insensitive), or nullptr.
+const std::string* find_header(const Headers& headers, std::string_view name);
+
 class HttpError : public Error {
 public:
   HttpError(const std::string& message, bool reached_server)

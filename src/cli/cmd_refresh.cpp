@@ -39,7 +39,7 @@ int run_refresh(const RefreshOptions& o, Context& ctx) {
     try {
       refresh_one(ctx, profile);
     } catch (const Error& e) {
-      ctx.err << "tokenctl: error: " << profile.name << ": " << e.what() << '\n';
+      ctx.profile_error(profile.name, e);
       worst = std::max(worst, e.exit_code());
     }
   }

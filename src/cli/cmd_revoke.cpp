@@ -77,7 +77,7 @@ int run_revoke(const RevokeOptions& o, Context& ctx) {
     try {
       revoke_one(o, ctx, p, it->second);
     } catch (const Error& e) {
-      ctx.err << "tokenctl: error: " << p.name << ": " << e.what() << '\n';
+      ctx.profile_error(p.name, e);
       worst = std::max(worst, e.exit_code());
     }
   }

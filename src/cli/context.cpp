@@ -116,6 +116,11 @@ void Context::info(std::string_view message) {
   if (!global.quiet) err << message << '\n';
 }
 
+void Context::profile_error(const std::string& profile, const Error& e) {
+  err << "tokenctl: error: " << profile << ": " << e.what() << '\n';
+  if (!e.hint().empty()) err << "tokenctl: hint: " << e.hint() << '\n';
+}
+
 void Context::warn(std::string_view message) { err << "tokenctl: warning: " << message << '\n'; }
 
 std::optional<std::string> client_secret(const Profile& profile) {

@@ -60,6 +60,8 @@ public:
   Browser& browser();
   // Print a message for people on stderr, unless -q.
   void info(std::string_view message);
+  // Print an error about one profile of several (--all), with its hint, on stderr.
+  void profile_error(const std::string& profile, const Error& e);
   // Print a warning on stderr (even with -q).
   void warn(std::string_view message);
   // Forget the loaded config (after the command rewrote it).

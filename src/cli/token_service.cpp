@@ -19,8 +19,9 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
   const std::string ca = p.ca_file.value_or("");
   if (p.grant == Grant::client_credentials) {
     const ClientSettings client = resolve_client(p);
+    const auto secret = client_secret(p);  // before any request: a missing secret needs no server
     const Endpoints endpoints = old ? old->endpoints : discover(ctx.http(), client, ca);
-    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+    const ClientAuth auth = choose_client_auth(client.client_id, secret, endpoints.token_endpoint_auth_methods);
     return client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
   }
   if (old == nullptr)

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "tokenctl/error.hpp"
 #include "tokenctl/token_cache.hpp"
 
 namespace tokenctl {
@@ -148,7 +149,12 @@ std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::str
     return it->second;
   }
   if (!found->set) return std::nullopt;
-  return parse_token_set_json(*found->set, std::string(profile), path);
+  try {
+    return parse_token_set_json(*found->set, std::string(profile), path);
+  } catch (const Error&) {
+    parse_token_cache(bytes, path);  // the whole file's error, with its byte offsets, comes from here
+    throw;
+  }
 }
 
 } // namespace tokenctl
