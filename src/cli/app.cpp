@@ -37,7 +37,7 @@ int run(int argc, char** argv) {
   Context ctx(std::cout, std::cerr);
   add_global_options(app, ctx.global);
   const std::vector<Command> commands = {register_login(app), register_token(app), register_refresh(app),
-                                         register_revoke(app), register_list(app), register_show(app),
+                                         register_revoke(app), register_list(app), register_show(app), register_netrc(app),
                                          register_exec(app), register_git_credential(app)};
   try {
     app.parse(argc, argv);

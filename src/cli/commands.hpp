@@ -24,5 +24,6 @@ Command register_show(CLI::App& parent);
 Command register_revoke(CLI::App& parent);
 Command register_git_credential(CLI::App& parent);
 Command register_exec(CLI::App& parent);
+Command register_netrc(CLI::App& parent);
 
 } // namespace tokenctl::cli
