@@ -1,31 +1,34 @@
 # bash completion for tokenctl                                  -*- shell-script -*-
 #
-# Completes commands, each command's options, option values (-o text|json) and profile names.
+# Completes commands, each command's options, option values (-o text|json, files for --config,
+# --token-cache and netrc --file), profile names, git-credential's get|store|erase, and, after
+# `exec ... --`, the command to run and its own arguments (with that command's completion when
+# the bash-completion package is loaded).
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
 # with sed: no tokenctl process is started while you type.
 #
 # Works with or without the bash-completion package: its helpers are used when loaded,
 # plain compgen otherwise.
-#
-# Later landings add revoke, netrc, exec and git-credential: put them in _tokenctl_commands
-# and give each a case in _tokenctl_command_options.
 
-_tokenctl_commands="login token refresh list show"
+_tokenctl_commands="login token refresh revoke list show netrc exec git-credential"
 _tokenctl_global_options="-p --profile --config --token-cache -o --output -v --verbose -q --quiet
   --version -h --help"
 # Options that take a value in the next word (or after '=').
 _tokenctl_value_options="-p --profile --config --token-cache -o --output --host --client-id
-  --scopes --account-id --port --timeout --min-ttl"
+  --scopes --account-id --port --timeout --min-ttl --file --login"
 
 # Print the options of command $1, one word each.
 _tokenctl_command_options()
 {
     case $1 in
-        login) echo "--host --client-id --scopes --account-id --port --no-browser --timeout" ;;
-        token) echo "--min-ttl --header" ;;
+        login) echo "--host --client-id --scopes --account-id --port --no-browser --device --timeout" ;;
+        token) echo "--min-ttl --header --exec-credential" ;;
         refresh) echo "--all" ;;
+        revoke) echo "--all --local" ;;
         show) echo "--reveal" ;;
+        netrc) echo "--all --write --file --login" ;;
+        exec) echo "--min-ttl" ;;
     esac
 }
 
@@ -78,6 +81,28 @@ _tokenctl_files()
     fi
 }
 
+# Complete the command line that follows `exec ... --`: the command name (a command on PATH, or
+# a file when the word has a '/'), then its arguments: with bash-completion, by the command's
+# own completion (_command_offset, which counts in COMP_WORDS), else as file names.
+_tokenctl_exec_command()
+{
+    local i offset=
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        if [[ ${COMP_WORDS[i]} == -- ]]; then
+            offset=$((i + 1))
+            break
+        fi
+    done
+    if [[ -n $offset && $COMP_CWORD -eq $offset && $cur != */* ]]; then
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -c -- "$cur" | awk '!seen[$0]++'))
+    elif [[ -n $offset && $COMP_CWORD -gt $offset ]] && declare -F _command_offset >/dev/null; then
+        _command_offset "$offset"
+    else
+        _tokenctl_files
+    fi
+}
+
 _tokenctl()
 {
     local cur prev words cword
@@ -104,6 +129,36 @@ _tokenctl()
         prev=${words[cword - 1]-}
     fi
 
+    # The command is the first word that is neither an option nor an option's value; for
+    # git-credential, the next such word is the operation. A "--" ends tokenctl's options.
+    local i command= operand= dashdash=
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --)
+                dashdash=$i
+                break ;;
+            --*=*) ;;
+            -*) ;;
+            *)
+                if [[ " ${_tokenctl_value_options//$'\n'/ } " != *" ${words[i - 1]} "* ]]; then
+                    if [[ -z $command ]]; then
+                        command=${words[i]}
+                    elif [[ -z $operand ]]; then
+                        operand=${words[i]}
+                    fi
+                fi ;;
+        esac
+    done
+
+    if [[ -n $dashdash ]]; then
+        if [[ $command == exec ]]; then
+            _tokenctl_exec_command
+        else
+            COMPREPLY=()
+        fi
+        return
+    fi
+
     # "--opt=value": complete the value as if it were the next word.
     local value_of=$prev
     if [[ $cur == --*=* ]]; then
@@ -120,35 +175,24 @@ _tokenctl()
         -o | --output)
             COMPREPLY=($(compgen -W "text json" -- "$cur"))
             return ;;
-        --config | --token-cache)
+        --config | --token-cache | --file)
             _tokenctl_files
             return ;;
         ?*)
-            # A URL, an id, scopes, a port or a duration: nothing to offer.
+            # A URL, an id, scopes, a port, a duration or a login name: nothing to offer.
             COMPREPLY=()
             return ;;
     esac
-
-    # The command is the first word that is neither an option nor an option's value.
-    local i command=
-    for ((i = 1; i < cword; i++)); do
-        case ${words[i]} in
-            --*=*) ;;
-            -*) ;;
-            *)
-                if [[ " ${_tokenctl_value_options//$'\n'/ } " != *" ${words[i - 1]} "* ]]; then
-                    command=${words[i]}
-                    break
-                fi ;;
-        esac
-    done
 
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$_tokenctl_global_options $(_tokenctl_command_options "$command")" \
             -- "$cur"))
     elif [[ -z $command ]]; then
         COMPREPLY=($(compgen -W "$_tokenctl_commands" -- "$cur"))
+    elif [[ $command == git-credential && -z $operand ]]; then
+        COMPREPLY=($(compgen -W "get store erase" -- "$cur"))
     else
+        # exec wants "--" before its command; other commands take no operand.
         COMPREPLY=()
     fi
 }

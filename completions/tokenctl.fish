@@ -1,12 +1,11 @@
 # fish completion for tokenctl.
 #
-# Completes commands, each command's options, option values (-o text|json) and profile names.
+# Completes commands, each command's options, option values (-o text|json, files for --config,
+# --token-cache and netrc --file), profile names, git-credential's get|store|erase, and, after
+# `exec ... --`, the command to run with its own completion.
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
 # with sed: no tokenctl process is started while you type.
-#
-# Later landings add revoke, netrc, exec and git-credential: add them to the command list and
-# give each its options below.
 
 # Print the config file path tokenctl would read for the line being completed.
 function __tokenctl_config_file
@@ -47,7 +46,17 @@ function __tokenctl_profiles
         -- $file 2>/dev/null | string match -r -- '^[A-Za-z0-9._-]{1,64}$' | awk '!seen[$0]++'
 end
 
-set -l __tokenctl_commands login token refresh list show
+# Print the words after `exec ... --` (the current one included, even when empty); fail when
+# the line is not an exec command past its "--".
+function __tokenctl_exec_args
+    set -l words (commandline -opc)
+    set -l dashdash (contains -i -- -- $words); or return 1
+    contains -- exec $words[1..$dashdash]; or return 1
+    set -a words (commandline -ct)
+    printf '%s\n' $words[(math $dashdash + 1)..-1]
+end
+
+set -l __tokenctl_commands login token refresh revoke list show netrc exec git-credential
 
 complete -c tokenctl -f
 
@@ -56,8 +65,12 @@ set -l no_command "not __fish_seen_subcommand_from $__tokenctl_commands"
 complete -c tokenctl -n $no_command -a login -d 'Log in in the browser and save the token set'
 complete -c tokenctl -n $no_command -a token -d 'Print the access token, refreshed first if needed'
 complete -c tokenctl -n $no_command -a refresh -d 'Refresh the token set now'
+complete -c tokenctl -n $no_command -a revoke -d 'Revoke the tokens at the server and forget them'
 complete -c tokenctl -n $no_command -a list -d 'Show every profile and its token status'
 complete -c tokenctl -n $no_command -a show -d 'Show one profile in detail'
+complete -c tokenctl -n $no_command -a netrc -d 'Print .netrc entries with fresh tokens, or merge them'
+complete -c tokenctl -n $no_command -a exec -d 'Run a command with BEARER_TOKEN_FILE kept fresh'
+complete -c tokenctl -n $no_command -a git-credential -d 'Git credential helper'
 
 # Global options: before and after the command.
 complete -c tokenctl -s p -l profile -x -a '(__tokenctl_profiles)' -d 'Profile to use'
@@ -76,14 +89,38 @@ complete -c tokenctl -n $login -l client-id -x -d 'OAuth client id'
 complete -c tokenctl -n $login -l scopes -x -d 'Scopes to request, space separated, as one argument'
 complete -c tokenctl -n $login -l account-id -x -d 'Databricks account id (account-level login)'
 complete -c tokenctl -n $login -l port -x -d 'Loopback port of the redirect URI (0: any free port)'
-complete -c tokenctl -n $login -l no-browser -d 'Do not start a browser; print the URL only'
+complete -c tokenctl -n $login -l no-browser -d 'Do not start a browser; print the URL (or paste the redirect)'
+complete -c tokenctl -n $login -l device -d 'Use the device authorization grant (RFC 8628)'
 complete -c tokenctl -n $login -l timeout -x -d 'How long to wait for the browser (default 5m)'
 
 # token
 set -l token '__fish_seen_subcommand_from token'
 complete -c tokenctl -n $token -l min-ttl -x -d 'Least time the token must have left (90s, 5m, 1h)'
-complete -c tokenctl -n $token -l header -d 'Print "Authorization: Bearer TOKEN"'
+complete -c tokenctl -n "$token; and not __fish_contains_opt exec-credential" -l header \
+    -d 'Print "Authorization: Bearer TOKEN"'
+complete -c tokenctl -n "$token; and not __fish_contains_opt header" -l exec-credential \
+    -d 'Print a kubectl ExecCredential'
 
-# refresh, show
+# refresh, revoke, show
 complete -c tokenctl -n '__fish_seen_subcommand_from refresh' -l all -d 'Refresh every profile that has a token set'
+complete -c tokenctl -n '__fish_seen_subcommand_from revoke' -l all -d 'Revoke the tokens of every profile'
+complete -c tokenctl -n '__fish_seen_subcommand_from revoke' -l local -d 'Only forget the tokens here'
 complete -c tokenctl -n '__fish_seen_subcommand_from show' -l reveal -d 'Show the tokens in full'
+
+# netrc
+set -l netrc '__fish_seen_subcommand_from netrc'
+complete -c tokenctl -n $netrc -l all -d 'Every profile that holds tokens'
+complete -c tokenctl -n $netrc -l write -d 'Merge into the netrc file instead of printing'
+complete -c tokenctl -n $netrc -l file -r -F -d 'Netrc file for --write (default $NETRC, ~/.netrc)'
+complete -c tokenctl -n $netrc -l login -x -d 'Login to write (default netrc_login, else token)'
+
+# exec: options until "--", then the command to run, completed as fish completes it alone.
+complete -c tokenctl -n '__fish_seen_subcommand_from exec; and not __tokenctl_exec_args >/dev/null' \
+    -l min-ttl -x -d 'Renew when less than this is left (90s, 5m, 1h)'
+complete -c tokenctl -n '__tokenctl_exec_args >/dev/null' \
+    -xa '(__fish_complete_subcommand --commandline (__tokenctl_exec_args))'
+
+# git-credential: the operation git asks for, once.
+set -l git_credential '__fish_seen_subcommand_from git-credential'
+complete -c tokenctl -n "$git_credential; and not __fish_seen_subcommand_from get store erase" \
+    -xa 'get store erase'

@@ -51,6 +51,10 @@ EOF
     printf '[profiles.homeonly]\nhost = "https://home.example.com"\n' \
         >"$tmp/home/.config/tokenctl/config.toml"
     touch "$tmp/files/a.toml" "$tmp/files/b.json"
+    # A command for `exec -- ...` to find on PATH.
+    mkdir -p "$tmp/bin"
+    printf '#!/bin/sh\n' >"$tmp/bin/tkctl-fake-cmd"
+    chmod +x "$tmp/bin/tkctl-fake-cmd"
 
     status=0
     modes=(plain)
@@ -60,7 +64,7 @@ EOF
         echo "note: bash-completion is not installed; only the plain run is checked"
     fi
     for mode in "${modes[@]}"; do
-        env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg" TMPROOT="$tmp" \
+        env -i PATH="$tmp/bin:$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg" TMPROOT="$tmp" \
             LC_ALL=C bash --norc --noprofile "$0" --inner "$mode" "$completion" || status=1
     done
     exit $status
@@ -113,6 +117,10 @@ expect()
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 xdg_profiles="ci-runner.2 corp dev"
+all_commands="exec git-credential list login netrc refresh revoke show token"
+
+# Print the global long options and $@, sorted, on one line.
+with_global() { printf '%s\n' $all_global_long "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 if ! complete -p tokenctl >/dev/null 2>&1; then
     echo "FAIL [$mode] the completion does not register itself for tokenctl"
@@ -120,20 +128,26 @@ if ! complete -p tokenctl >/dev/null 2>&1; then
 fi
 
 # Commands.
-expect "commands" "tokenctl " "list login refresh show token"
+expect "commands" "tokenctl " "$all_commands"
 expect "commands by prefix" "tokenctl l" "list login"
-expect "commands after a global option's value" "tokenctl -p dev " "list login refresh show token"
-expect "commands after --config FILE" "tokenctl --config /x.toml " "list login refresh show token"
+expect "commands by prefix r" "tokenctl re" "refresh revoke"
+expect "commands after a global option's value" "tokenctl -p dev " "$all_commands"
+expect "commands after --config FILE" "tokenctl --config /x.toml " "$all_commands"
 expect "nothing after a command" "tokenctl list " ""
+expect "nothing after netrc" "tokenctl netrc " ""
 
 # Options per command (global options are offered after the command too).
 expect "global options" "tokenctl --" "$all_global_long"
 expect "short options" "tokenctl -" "$(printf '%s\n' $all_global_long -h -o -p -q -v | sort | tr '\n' ' ' | sed 's/ $//')"
-expect "token options" "tokenctl token --" \
-    "$(printf '%s\n' $all_global_long --header --min-ttl | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "token options" "tokenctl token --" "$(with_global --header --min-ttl --exec-credential)"
 expect "login options" "tokenctl login --" \
-    "$(printf '%s\n' $all_global_long --host --client-id --scopes --account-id --port --no-browser \
-        --timeout | sort | tr '\n' ' ' | sed 's/ $//')"
+    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --timeout)"
+expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
+expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
+expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
+expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
+expect "token --exec-credential" "tokenctl token --e" "--exec-credential"
+expect "login --device" "tokenctl -p dev login --d" "--device"
 expect "refresh --all" "tokenctl refresh --a" "--all"
 expect "show --reveal" "tokenctl -p dev show --r" "--reveal"
 expect "list has no options of its own" "tokenctl list --h" "--help"
@@ -145,6 +159,15 @@ expect "output formats, long" "tokenctl token --output j" "json"
 expect "output formats after =" "tokenctl --output=" "json text"
 expect "no values for --host" "tokenctl login --host " ""
 expect "no values for --min-ttl" "tokenctl token --min-ttl " ""
+expect "no values for netrc --login" "tokenctl netrc --login " ""
+expect "no values for exec --min-ttl" "tokenctl exec --min-ttl " ""
+
+# git-credential's operation: once, then nothing.
+expect "git-credential operations" "tokenctl git-credential " "erase get store"
+expect "git-credential operation by prefix" "tokenctl git-credential g" "get"
+expect "git-credential operations after -p NAME" "tokenctl git-credential -p dev " "erase get store"
+expect "git-credential operations after the globals" "tokenctl -p dev git-credential e" "erase"
+expect "nothing after the operation" "tokenctl git-credential get " ""
 
 # Profiles from $XDG_CONFIG_HOME/tokenctl/config.toml.
 expect "profiles" "tokenctl -p " "$xdg_profiles"
@@ -171,6 +194,20 @@ expect "XDG_CONFIG_HOME again" "tokenctl -p " "$xdg_profiles"
 cd "$TMPROOT/files" || exit 1
 expect "files for --config" "tokenctl --config a" "a.toml"
 expect "files for --token-cache" "tokenctl token --token-cache " "a.toml b.json sub"
+expect "files for netrc --file" "tokenctl netrc --write --file " "a.toml b.json sub"
+expect "files for netrc --file=" "tokenctl netrc --file=b" "b.json"
+
+# exec: nothing but options before "--"; after it, a command, then that command's arguments
+# (file names here: tkctl-fake-cmd has no completion of its own).
+expect "exec wants -- first" "tokenctl exec " ""
+expect "exec: the command after --" "tokenctl exec -- tkctl-fa" "tkctl-fake-cmd"
+expect "exec: the command after --min-ttl and --" "tokenctl -p dev exec --min-ttl 5m -- tkctl-f" \
+    "tkctl-fake-cmd"
+expect "exec: a command given by path" "tokenctl exec -- ./s" "./sub"
+expect "exec: the command's arguments are files" "tokenctl exec -- tkctl-fake-cmd a" "a.toml"
+expect "no tokenctl options after --" "tokenctl exec -- tkctl-fake-cmd --p" ""
+expect "no profiles after --" "tokenctl exec -- tkctl-fake-cmd -p " "a.toml b.json sub"
+expect "nothing after -- for other commands" "tokenctl token -- " ""
 
 echo "[$mode] $passes cases passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -17,7 +17,10 @@ fish --no-config -n "$completion" || { echo "FAIL: $completion has a syntax erro
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home/.config/tokenctl" "$tmp/xdg/tokenctl" "$tmp/files"
+mkdir -p "$tmp/home/.config/tokenctl" "$tmp/xdg/tokenctl" "$tmp/files" "$tmp/bin"
+# A command for `exec -- ...` to find on PATH.
+printf '#!/bin/sh\n' >"$tmp/bin/tkctl-fake-cmd"
+chmod +x "$tmp/bin/tkctl-fake-cmd"
 cat >"$tmp/xdg/tokenctl/config.toml" <<'EOF'
 default_profile = "dev"
 # [profiles.commented] is not a profile
@@ -42,7 +45,7 @@ passes=0
 expect() {
     local name=$1 line=$2 expected=$3 got
     shift 3
-    got=$(cd "$tmp/files" && env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg" \
+    got=$(cd "$tmp/files" && env -i PATH="$tmp/bin:$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg" \
         LC_ALL=C "$@" fish --no-config -c 'source $argv[1]; complete -C $argv[2]' \
         "$completion" "$line" 2>&1 | cut -f1 | sort | tr '\n' ' ')
     got=${got% }
@@ -56,16 +59,24 @@ expect() {
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 profiles="ci-runner.2 corp dev"
+all_commands="exec git-credential list login netrc refresh revoke show token"
+# Print the global long options and $@, sorted, on one line.
+with_global() { printf '%s\n' $all_global_long "$@" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'; }
 
-expect "commands" "tokenctl " "list login refresh show token"
+expect "commands" "tokenctl " "$all_commands"
 expect "commands by prefix" "tokenctl l" "list login"
-expect "commands after a global option's value" "tokenctl -p dev " "list login refresh show token"
+expect "commands by prefix r" "tokenctl re" "refresh revoke"
+expect "commands after a global option's value" "tokenctl -p dev " "$all_commands"
 expect "nothing after a command" "tokenctl list " ""
-expect "token options" "tokenctl token --" \
-    "$(printf '%s\n' $all_global_long --header --min-ttl | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "token options" "tokenctl token --" "$(with_global --header --min-ttl --exec-credential)"
+expect "token: --header excludes --exec-credential" "tokenctl token --header --" \
+    "$(with_global --header --min-ttl)"
 expect "login options" "tokenctl login --" \
-    "$(printf '%s\n' $all_global_long --host --client-id --scopes --account-id --port --no-browser \
-        --timeout | sort | tr '\n' ' ' | sed 's/ $//')"
+    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --timeout)"
+expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
+expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
+expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
+expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
 expect "refresh --all" "tokenctl refresh --a" "--all"
 expect "show --reveal" "tokenctl show --r" "--reveal"
 expect "no command options before a command" "tokenctl --" "$all_global_long"
@@ -81,6 +92,17 @@ expect "relative XDG_CONFIG_HOME is ignored" "tokenctl -p " "homeonly" XDG_CONFI
 expect "no config file" "tokenctl -p " "" XDG_CONFIG_HOME= HOME="$tmp/nowhere"
 expect "files for --config" "tokenctl --config a" "a.toml"
 expect "no values for --host" "tokenctl login --host " ""
+expect "files for netrc --file" "tokenctl netrc --write --file a" "a.toml"
+expect "no values for netrc --login" "tokenctl netrc --login " ""
+expect "git-credential operations" "tokenctl git-credential " "erase get store"
+expect "git-credential operation after -p NAME" "tokenctl git-credential -p dev g" "get"
+expect "nothing after the operation" "tokenctl git-credential get " ""
+expect "exec wants -- first" "tokenctl exec " ""
+expect "exec: the command after --" "tokenctl exec -- tkctl-fa" "tkctl-fake-cmd"
+expect "exec: the command after --min-ttl and --" "tokenctl -p dev exec --min-ttl 5m -- tkctl-f" \
+    "tkctl-fake-cmd"
+expect "exec: the command's arguments are files" "tokenctl exec -- tkctl-fake-cmd a" "a.toml"
+expect "no tokenctl options after --" "tokenctl exec -- tkctl-fake-cmd --p" ""
 
 echo "fish completion: $passes cases passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -2,10 +2,11 @@
 # Check man/tokenctl.1:
 #   - groff -man -ww -z prints nothing (no warning of any kind) and succeeds;
 #   - the sections are there, in order, with one subsection per command;
-#   - every option, profile key, variable, exit status and choice of this landing is described,
-#     and the options are exactly those that completions/tokenctl.bash completes;
-#   - nothing of later landings (revoke, netrc, exec, git-credential, --device,
-#     --exec-credential) is documented yet.
+#   - the commands and options are exactly those that completions/tokenctl.bash completes, and
+#     those that the program registers with CLI11 (src/cli/app.cpp and src/cli/cmd_*.cpp);
+#   - every option, profile key, variable, exit status and choice is described, and each
+#     command says what users of revoke, netrc, exec, git-credential, login --device, the
+#     paste-back and token --exec-credential rely on.
 #
 # Usage: check_man.sh [SOURCE_DIR]     exit 0: passed, 1: failed, 77: groff is not installed.
 
@@ -46,25 +47,62 @@ got_sections=$(grep -E '^[A-Z][A-Z ]*$' <<<"$text" | tr ' ' '_' | tr '\n' ' ')
 [[ $(echo $got_sections) == $(echo $expected_sections) ]] ||
     fail "sections are '$got_sections', expected '$(echo $expected_sections)'"
 
+# The commands: those the program registers, those the completion offers, one subsection each.
+all_commands="exec git-credential list login netrc refresh revoke show token"
+registered=$(grep -h -o -E 'add_subcommand\("[a-z-]+"' "$src"/src/cli/*.cpp | cut -d'"' -f2 | sort |
+    tr '\n' ' ')
+[[ $registered == "$all_commands " ]] ||
+    fail "the program registers the commands '$registered', the docs know '$all_commands'"
+offered=$(bash --norc --noprofile -c 'source "$1" && printf "%s\n" $_tokenctl_commands' _ \
+    "$completion" | sort | tr '\n' ' ')
+[[ $offered == "$all_commands " ]] || fail "the bash completion offers the commands '$offered'"
 commands=$(section COMMANDS)
-for command in login token refresh list show; do
+for command in $all_commands; do
     grep -q -E "^   tokenctl $command( |$)" <<<"$commands" || fail "no subsection for '$command'"
+    grep -q -E "^ +tokenctl \[global-options\] $command( |$)" <<<"$(section SYNOPSIS)" ||
+        fail "SYNOPSIS has no line for '$command'"
 done
 
-# 3. Options: the synopsis and GLOBAL OPTIONS together name exactly what the completion offers.
+# 3. Options: the synopsis and GLOBAL OPTIONS together name exactly what the completion offers,
+# and, command by command, the completion offers exactly what the program registers.
 documented=$( { section SYNOPSIS; section "GLOBAL OPTIONS"; } |
     grep -o -E '(^|[ [|,])--?[a-z][a-z-]*' | sed -E 's/^[ [|,]//' | sort -u | tr '\n' ' ')
+completed_of() {
+    bash --norc --noprofile -c 'source "$1" || exit 1; _tokenctl_command_options "$2"' _ \
+        "$completion" "$1" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '
+}
 completed=$(bash --norc --noprofile -c '
     source "$1" || exit 1
-    for c in "" login token refresh list show; do
+    for c in "" $2; do
         printf "%s\n" $_tokenctl_global_options $(_tokenctl_command_options "$c")
-    done' _ "$completion" | sort -u | tr '\n' ' ')
+    done' _ "$completion" "$all_commands" | sort -u | tr '\n' ' ')
 [[ -n $completed ]] || fail "cannot read the options of $completion"
 [[ $documented == "$completed" ]] ||
     fail "options in the man page: '$documented'; in the bash completion: '$completed'"
-for option in --host --client-id --scopes --account-id --port --no-browser --timeout --min-ttl \
-    --header --all --reveal; do
+# Options in CLI11 calls: add_option("-p,--profile", ...), add_flag("--all", ...); positionals
+# (no dash) are not options.
+registered_of() {
+    grep -h -o -E '(add_option|add_flag|set_version_flag)\("-[^"]*"' "$@" | cut -d'"' -f2 |
+        tr ',' '\n' | sort | tr '\n' ' '
+}
+global_completed=$(bash --norc --noprofile -c 'source "$1" && printf "%s\n" $_tokenctl_global_options' \
+    _ "$completion" | sort | tr '\n' ' ')
+global_registered=$( { registered_of "$src/src/cli/app.cpp" | tr ' ' '\n'; printf '%s\n' -h --help; } |
+    sed '/^$/d' | sort | tr '\n' ' ')
+[[ $global_completed == "$global_registered" ]] ||
+    fail "global options: the program registers '$global_registered', the completion offers '$global_completed'"
+for command in $all_commands; do
+    source_file=$src/src/cli/cmd_${command//-/_}.cpp
+    [[ -r $source_file ]] || { fail "$source_file is missing"; continue; }
+    [[ $(completed_of "$command") == "$(registered_of "$source_file")" ]] ||
+        fail "$command: the program registers '$(registered_of "$source_file")', the completion offers '$(completed_of "$command")'"
+done
+for option in --host --client-id --scopes --account-id --port --no-browser --device --timeout \
+    --min-ttl --header --exec-credential --all --local --reveal --write --file --login; do
     grep -q -E "^ +$option( |$)" <<<"$commands" || fail "option $option has no entry in COMMANDS"
+done
+for operation in get store erase; do
+    grep -q -E "^ +$operation( |$)" <<<"$commands" || fail "git-credential $operation has no entry"
 done
 global=$(section "GLOBAL OPTIONS")
 for option in "-p, --profile NAME" "--config FILE" "--token-cache FILE" "-o, --output text|json" \
@@ -72,11 +110,11 @@ for option in "-p, --profile NAME" "--config FILE" "--token-cache FILE" "-o, --o
     has "$global" "$option" || fail "GLOBAL OPTIONS does not describe '$option'"
 done
 
-# 4. Every profile key of the contract (but netrc_login, which comes with netrc), and the rules.
+# 4. Every profile key of the contract, and the rules.
 config=$(section CONFIGURATION)
 for key in default_profile host client_id scopes redirect_port grant client_secret_env account_id \
     provider authorization_endpoint token_endpoint revocation_endpoint ca_file refresh_margin \
-    auth_params; do
+    auth_params netrc_login; do
     grep -q -E "(^|[^a-z_])${key}([^a-z_]|$)" <<<"$config" || fail "CONFIGURATION does not name '$key'"
 done
 for phrase in "databricks-cli" '"all-apis", "offline_access"' "http://localhost:8020" \
@@ -94,21 +132,25 @@ for phrase in 0600 0700 atomically token-cache.json.lock "60 seconds" "readable 
 done
 environment=$(section ENVIRONMENT)
 for variable in TOKENCTL_CONFIG TOKENCTL_TOKEN_CACHE TOKENCTL_PROFILE XDG_CONFIG_HOME HOME BROWSER \
-    client_secret_env; do
-    has "$environment" "$variable" || fail "ENVIRONMENT does not name $variable"
+    client_secret_env NETRC XDG_RUNTIME_DIR BEARER_TOKEN_FILE; do
+    grep -q -E "^       $variable( |$)|^       The variable named by $variable" <<<"$environment" ||
+        fail "ENVIRONMENT has no entry for $variable"
 done
 files=$(section FILES)
 for file in '$XDG_CONFIG_HOME/tokenctl/config.toml' '~/.config/tokenctl/config.toml' \
-    token-cache.json token-cache.json.lock; do
+    token-cache.json token-cache.json.lock '~/.netrc' '$XDG_RUNTIME_DIR/tokenctl/' /tmp/tokenctl-; do
     has "$files" "$file" || fail "FILES does not name $file"
 done
 for code in 0 1 2 3 4 5; do
     grep -q -E "^ +$code +[A-Z]" <<<"$(section "EXIT STATUS")" || fail "EXIT STATUS lacks $code"
 done
+has "$(section "EXIT STATUS")" "exec exits with the status of the command" ||
+    fail "EXIT STATUS does not say what exec exits with"
 
 # 6. Security notes and the choices where the contract is silent.
 security=$(section SECURITY)
-for phrase in S256 state nonce "RFC 9207" argv redacted; do
+for phrase in S256 state nonce "RFC 9207" argv redacted "JWT access token" "until it expires" \
+    "dedicated file" "default entry" "(-L)" "token file of exec is 0600"; do
     has "$security" "$phrase" || fail "SECURITY does not mention '$phrase'"
 done
 choices=$(section CHOICES)
@@ -116,19 +158,66 @@ for phrase in "http://127.0.0.1:PORT/callback" "http://localhost:PORT" "prompt=c
     "unless auth_params sets prompt" "(iss, aud, nonce, exp)" "signature is not verified" \
     "3.1.3.7" "expiry unknown" "--min-ttl cannot apply" "refresh forces a refresh" \
     "without a shell" "split on whitespace" "is a warning" "GET /callback" "Host header" \
-    "login timeout is 5 minutes" "60 seconds"; do
+    "login timeout is 5 minutes" "60 seconds" \
+    "token, show, refresh (one profile), revoke (one profile), netrc (one profile) and exec" \
+    "line-based slice" "mistake in another profile does not stop them" \
+    "only the selected profile's token set is parsed" \
+    "3xx answer from the token endpoint is not followed" "it is exit status 1" \
+    "408, 429 or 503" "at most 3 attempts" "Retry-After of up to 30 seconds" \
+    'host that is not a Databricks one is "tokenctl"' \
+    "writes its host and the options given on its command line" "defaults are not written" \
+    "that does not exist is created by login --host" "is tightened to 0700"; do
     has "$choices" "$phrase" || fail "CHOICES does not say '$phrase'"
 done
 examples=$(section EXAMPLES)
 for phrase in 'curl --oauth2-bearer "$(tokenctl token' 'curl -H @<(tokenctl' client_credentials \
-    "tokenctl login"; do
+    "tokenctl login" "tokenctl login -p corp --device" "tokenctl login -p corp --no-browser" \
+    "tokenctl netrc -p dev --write --file" "curl --netrc-file" \
+    "git config --global credential.https://" '"!tokenctl git-credential -p corp"' \
+    "apiVersion: client.authentication.k8s.io/v1" "command: tokenctl" \
+    "args: [token, --exec-credential, -p, corp]" "interactiveMode: Never" \
+    "tokenctl exec -p corp -- " '$BEARER_TOKEN_FILE' "tokenctl revoke -p corp"; do
     has "$examples" "$phrase" || fail "EXAMPLES lacks '$phrase'"
 done
 
-# 7. Nothing of later landings.
-later=$(grep -n -i -E 'revoke|netrc|git-credential|--device|exec-credential|tokenctl exec|NETRC' \
-    <<<"$text")
-[[ -z $later ]] || fail "documents features of a later landing:"$'\n'"$later"
+# 7. What each newer command's users rely on, in its subsection.
+subsection() {
+    awk -v name="   tokenctl $1" 'index($0, name) == 1 { inside = 1; next } /^   tokenctl / { inside = 0 } inside' \
+        <<<"$commands"
+}
+expect_phrases() {
+    local command=$1 body phrase
+    shift
+    body=$(subsection "$command")
+    [[ -n $body ]] || { fail "no text under 'tokenctl $command'"; return; }
+    for phrase in "$@"; do
+        has "$body" "$phrase" || fail "'tokenctl $command' does not say '$phrase'"
+    done
+}
+expect_phrases "login" "standard input a terminal" "paste it and press Enter" \
+    "checked exactly as the listener checks a redirect" "(state, iss," "RFC 8628" \
+    device_authorization_endpoint "user code" interval slow_down expired_token access_denied \
+    "exit status 1"
+expect_phrases "token" "client.authentication.k8s.io/v1" ExecCredential expirationTimestamp \
+    "users[].user.exec"
+expect_phrases "revoke" "RFC 7009" "token_type_hint=refresh_token" "token_type_hint=access_token" \
+    "refresh token is revoked first" "exits with status 4 and keeps the token set in the cache" \
+    "nothing was revoked at the server" "self-contained JWT" "until it expires" \
+    "Only forget the tokens here"
+expect_phrases "netrc" "machine HOSTNAME login token password ACCESS_TOKEN" "lowercased" \
+    "HTTP Basic" "Databricks documents this" "cannot ask for a Bearer header" \
+    "cannot be reached through a .netrc file" netrc_login '$NETRC' "~/.netrc" "mode 0600" \
+    "tightened to 0600, and standard error says so" "replaced atomically" "exclusive lock" \
+    "symbolic link" "the link is kept" "byte for byte" "before a default entry" \
+    "4,000 bytes" "4,096 bytes" "RFC 6750"
+expect_phrases "exec" BEARER_TOKEN_FILE "WLCG Bearer Token Discovery" "without a shell" \
+    '$XDG_RUNTIME_DIR/tokenctl' "/tmp/tokenctl-XXXXXX" "mode 0600" "replaces the file atomically" \
+    "is removed" "passed on to COMMAND" "The exit status is that of COMMAND" \
+    "128 plus the signal number" "COMMAND is not run" "Write -- before COMMAND"
+expect_phrases "git-credential" 'credential.https://HOST.helper "!tokenctl git-credential"' \
+    "same protocol, host name (case-insensitive) and port" "password_expiry_utc" \
+    "With -p NAME, only that profile is considered" "netrc_login, else token" \
+    "nothing is printed and the exit status is 0" "change nothing" "HTTP Basic"
 
 if [[ $failures -ne 0 ]]; then
     echo "$failures check(s) failed"

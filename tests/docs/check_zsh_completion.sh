@@ -18,7 +18,11 @@ zsh -n "$completion" || { echo "FAIL: $completion has a syntax error"; exit 1; }
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home" "$tmp/xdg/tokenctl" "$tmp/fpath"
+mkdir -p "$tmp/home" "$tmp/xdg/tokenctl" "$tmp/fpath" "$tmp/files/sub" "$tmp/bin"
+touch "$tmp/files/a.toml" "$tmp/files/b.json"
+# A command for `exec -- ...` to find on PATH.
+printf '#!/bin/sh\n' >"$tmp/bin/tkctl-fake-cmd"
+chmod +x "$tmp/bin/tkctl-fake-cmd"
 cp "$completion" "$tmp/fpath/_tokenctl"
 cat >"$tmp/xdg/tokenctl/config.toml" <<'EOF'
 default_profile = "dev"
@@ -59,12 +63,13 @@ _check_complete() { _check_arm; zle complete-word }
 zle -N _check_complete
 bindkey '^I' _check_complete
 bindkey -e
+cd "$tmp/files"
 EOF
 
 cat >"$tmp/driver.zsh" <<'EOF'
 zmodload zsh/zpty || exit 1
 failures=0 passes=0
-zpty -b shell "env -i PATH=\"$PATH\" HOME=\"$TMPROOT/home\" XDG_CONFIG_HOME=\"$TMPROOT/xdg\" TERM=dumb LC_ALL=C zsh -i"
+zpty -b shell "env -i PATH=\"$TMPROOT/bin:$PATH\" HOME=\"$TMPROOT/home\" XDG_CONFIG_HOME=\"$TMPROOT/xdg\" TERM=dumb LC_ALL=C zsh -i"
 zpty -w shell 'print -r -- READY-$((6*7))'
 zpty -r shell out '*READY-42*' || { print "FAIL: the shell did not start"; exit 1 }
 
@@ -85,9 +90,11 @@ expect() {
   fi
 }
 
-expect "commands" "tokenctl " "list login refresh show token"
+all_commands="exec git-credential list login netrc refresh revoke show token"
+expect "commands" "tokenctl " "$all_commands"
 expect "commands by prefix" "tokenctl l" "list login"
-expect "commands after a global option's value" "tokenctl -p dev " "list login refresh show token"
+expect "commands by prefix r" "tokenctl re" "refresh revoke"
+expect "commands after a global option's value" "tokenctl -p dev " "$all_commands"
 expect "profiles" "tokenctl -p " "ci-runner.2 corp dev"
 expect "profiles by prefix" "tokenctl --profile c" "ci-runner.2 corp"
 expect "profiles after the command" "tokenctl token -p " "ci-runner.2 corp dev"
@@ -96,9 +103,23 @@ expect "profiles of --config, after the command" "tokenctl --config $TMPROOT/oth
 expect "output formats" "tokenctl -o " "json text"
 expect "output formats after the command" "tokenctl show --output " "json text"
 expect "token options" "tokenctl token --" \
-  "--config --header --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+  "--config --exec-credential --header --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+expect "token: --header excludes --exec-credential" "tokenctl token --header --" \
+  "--config --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
 expect "login options" "tokenctl login --" \
-  "--account-id --client-id --config --help --host --no-browser --output --port --profile --quiet --scopes --timeout --token-cache --verbose --version"
+  "--account-id --client-id --config --device --help --host --no-browser --output --port --profile --quiet --scopes --timeout --token-cache --verbose --version"
+expect "revoke options" "tokenctl revoke --" \
+  "--all --config --help --local --output --profile --quiet --token-cache --verbose --version"
+expect "netrc options" "tokenctl netrc --" \
+  "--all --config --file --help --login --output --profile --quiet --token-cache --verbose --version --write"
+expect "files for netrc --file" "tokenctl netrc --file " "a.toml b.json sub"
+expect "exec options" "tokenctl exec --" \
+  "--config --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+expect "git-credential operations" "tokenctl git-credential " "erase get store"
+expect "git-credential operation by prefix" "tokenctl -p dev git-credential s" "store"
+expect "exec: the command after --" "tokenctl exec -- tkctl-fa" "tkctl-fake-cmd"
+expect "exec: the command after --min-ttl and --" "tokenctl exec --min-ttl 5m -- tkctl-f" "tkctl-fake-cmd"
+expect "exec: the command's arguments are files" "tokenctl exec -- tkctl-fake-cmd a" "a.toml"
 expect "refresh --all" "tokenctl refresh --a" "--all"
 expect "show --reveal" "tokenctl show --r" "--reveal"
 expect "list has no options of its own" "tokenctl list --" \
