@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "sys/os.hpp"
 #include "tokenctl/error.hpp"
 
 namespace tokenctl::cli {
@@ -30,6 +31,8 @@ void print_error(std::ostream& err, const Error& e) {
 } // namespace
 
 int run(int argc, char** argv) {
+  // Tokens and secrets are held in memory by nearly every command: no core dump may carry them.
+  sys::disable_core_dumps();
   CLI::App app{"tokenctl: OAuth 2.0 / OpenID Connect token manager", "tokenctl"};
   app.set_version_flag("--version", std::string("tokenctl ") + TOKENCTL_VERSION);
   app.require_subcommand(1);

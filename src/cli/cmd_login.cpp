@@ -18,7 +18,6 @@
 #include "net/loopback_listener.hpp"
 #include "sys/config_file.hpp"
 #include "sys/files.hpp"
-#include "sys/os.hpp"
 #include "tokenctl/authorize.hpp"
 #include "tokenctl/callback_page.hpp"
 #include "tokenctl/client.hpp"
@@ -197,7 +196,6 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   CallbackExpectation expect{request.state, endpoints.issuer, endpoints.iss_parameter_supported};
   const bool paste = o.no_browser && ::isatty(STDIN_FILENO) == 1;
   const std::string code = wait_for_code(ctx, listener, client, redirect, expect, timeout, paste);
-  sys::disable_core_dumps();
   const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
   const TimePoint sent_at = ctx.now();
   const HttpRequest exchange = form_post(endpoints.token_endpoint,
@@ -243,7 +241,6 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
                                                                        : device.verification_uri_complete;
     if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + ")");
   }
-  sys::disable_core_dumps();
   const TimePoint sent_at = ctx.now();
   const TokenResponse response = poll_device_token(ctx.http(), ctx.clock(), endpoints.token_endpoint, auth, device,
                                                    timeout, ca);

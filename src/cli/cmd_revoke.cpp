@@ -10,7 +10,6 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/token_service.hpp"
-#include "sys/os.hpp"
 #include "tokenctl/revocation.hpp"
 
 namespace tokenctl::cli {
@@ -51,7 +50,6 @@ void revoke_one(const RevokeOptions& o, Context& ctx, const Profile& p, const To
              "the tokens were forgotten here and stay valid at the server until they expire.");
     return;
   }
-  sys::disable_core_dumps();
   revoke_at_server(ctx, p, set);
   forget(ctx, p.name);
   ctx.info("Revoked the tokens of profile \"" + p.name + "\" at the server and forgot them.");

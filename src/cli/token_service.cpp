@@ -3,7 +3,6 @@
 #include "tokenctl/client.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
-#include "sys/os.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -52,7 +51,6 @@ TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& 
   if (cached && !freshness.force && fresh_enough(*cached, min_ttl, ctx.now())) return *cached;
   if (!cached && profile.grant != Grant::client_credentials)
     throw Error(ErrorKind::login_required, "profile \"" + profile.name + "\" is not logged in", login_hint(profile));
-  sys::disable_core_dumps();
   std::optional<TokenSet> result;
   ctx.store().update([&](TokenCache& cache) {
     const auto it = cache.tokens.find(profile.name);

@@ -7,6 +7,7 @@
 // problem in the file is the one reported, and so that `list` shows profiles as written.
 #include "tokenctl/config.hpp"
 
+#include <cstdio>
 #include <algorithm>
 #include <toml++/toml.h>
 
@@ -233,9 +234,85 @@ Profile read_profile(const std::string& path, const toml::key& name, const toml:
   return profile;
 }
 
+// toml++ 3.3 (Debian 12) reaches __builtin_unreachable() in its whitespace classifier for the code
+// points U+00A1..U+0499, U+2C5E..U+3057 (but U+3000) and U+FB26..U+FEFE wherever it classifies
+// them: between tokens, in keys (which it records), after a backslash in multi-line strings (found
+// by fuzz/targets/fuzz_config.cpp). Undefined behaviour on a bad config, so before parsing such a
+// character is replaced by '?' in a comment, kept in a one-line string value (toml++ does not
+// classify those), and refused anywhere else.
+bool classifier_breaks_on(unsigned cp) {
+  return (cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C5E && cp <= 0x3057 && cp != 0x3000) ||
+         (cp >= 0xFB26 && cp <= 0xFEFE);
+}
+
+std::string text_for_toml(std::string_view text, const std::string& path) {
+  std::string out;
+  out.reserve(text.size());
+  long line = 1;
+  bool comment = false, value = false;
+  char quote = 0;             // inside a one-line string opened by this character
+  bool quoted_value = false;  // that string is a value, not a key
+  std::string brackets;       // open '[' and '{' of values, innermost last
+  char last = '\n';           // the last character outside strings and comments that is not a blank
+  // With multi-line strings this line-based view could be wrong: keep nothing then.
+  const bool multi_line = text.find("\"\"\"") != std::string_view::npos || text.find("'''") != std::string_view::npos;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      quote = 0;
+      if (brackets.empty()) value = false;
+    } else if (comment) {
+    } else if (quote != 0) {
+      if (c == static_cast<unsigned char>(quote)) quote = 0;
+      else if (quote == '"' && c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') out += text[i++];
+    } else if (c == '#') {
+      comment = true;
+    } else if (c == '"' || c == '\'') {
+      quote = static_cast<char>(c);
+      // A string value starts a value; a quote inside a bare word is read another way by toml++.
+      quoted_value = value && (last == '=' || last == '[' || last == ',');
+    } else if (c == '=') {
+      value = true;
+    } else if (c == '{' || c == '[') {
+      if (value) brackets += static_cast<char>(c);
+      if (c == '{') value = false;
+    } else if (c == '}' || c == ']') {
+      if (!brackets.empty()) brackets.pop_back();
+      value = !brackets.empty() || c == '}';
+    } else if (c == ',') {
+      value = brackets.empty() || brackets.back() == '[';
+    }
+    if (!comment && quote == 0 && c != ' ' && c != '\t' && c != '\r' && c != '"' && c != '\'') last = static_cast<char>(c);
+    if (c == '\n') last = '\n';
+    if (c >= 0xC0) {
+      const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      unsigned cp = c & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+      for (std::size_t k = 1; k < len && i + k < text.size(); ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+      if (classifier_breaks_on(cp) && (multi_line || !(comment || (quote != 0 && quoted_value)))) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "%04X", cp);
+        throw_config_error(path, line, std::string("the character U+") + hex +
+                                           " cannot be read here by tokenctl's TOML library (toml++ 3.3); "
+                                           "it is allowed only in comments and string values");
+      }
+      if (classifier_breaks_on(cp) && comment) {
+        out += '?';
+        i += len - 1;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
 toml::table parse_toml(std::string_view text, const std::string& path) {
+  const std::string safe = text_for_toml(text, path);
   try {
-    return toml::parse(text, std::string_view(path));
+    return toml::parse(safe, std::string_view(path));
   } catch (const toml::parse_error& e) {
     throw_config_error(path, line_of(e.source()), "invalid TOML: " + std::string(e.description()));
   }

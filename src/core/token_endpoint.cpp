@@ -140,6 +140,9 @@ TokenResponse parse_token_response(const HttpResponse& response, const std::stri
     doc = nlohmann::json::parse(response.body, nullptr, false);
   }
   const std::string status = "HTTP " + std::to_string(response.status);
+  if (response.status >= 300 && response.status <= 399)
+    throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " answered with a redirect (" + status +
+                                        "), which tokenctl does not follow for requests that carry credentials");
   if (doc.is_object() && doc.contains("error")) {
     const std::string code = printable(str(doc, "error"));
     const std::string description = printable(str(doc, "error_description"));

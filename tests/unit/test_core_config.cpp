@@ -534,3 +534,21 @@ TEST_CASE("a bad name or a missing host is refused before anything is written") 
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("code points that toml++ 3.3 mishandles: replaced in comments, refused elsewhere (fuzz finding)") {
+  // U+0495 and U+FBFB made toml++'s whitespace classifier reach __builtin_unreachable().
+  const std::string ok = "# Jos\xc3\xa9's profile, \xd2\x95\n[profiles.dev]\nhost = \"https://as.example\" # \xef\xaf\xbb\n";
+  const Config c = parse_config(ok, "cfg");
+  CHECK(c.profiles.at(0).host == "https://as.example");
+  CHECK_THROWS_WITH(parse_config("[profiles.dev]\nhost = \"https://as.example\"\nx\xd2\x95 = 1\n", "cfg"),
+                    "cfg:3: the character U+0495 cannot be read here by tokenctl's TOML library (toml++ 3.3); "
+                    "it is allowed only in comments and string values");
+  CHECK_THROWS_WITH(parse_config("\tf=0\"\xc2\xa8i\"\n\n", "cfg"),
+                    "cfg:1: the character U+00A8 cannot be read here by tokenctl's TOML library (toml++ 3.3); "
+                    "it is allowed only in comments and string values");
+  CHECK(parse_config("[profiles.dev]\nhost = \"https://as.example\"\nca_file = \"/home/jos\xc3\xa9/ca.pem\"\n", "cfg")
+            .profiles.at(0).ca_file == "/home/jos\xc3\xa9/ca.pem");
+  CHECK_THROWS_WITH(parse_config("prsaul = 5cps/:lpm\"o\xc3\x92\" ", "cfg"),
+                    "cfg:1: the character U+00D2 cannot be read here by tokenctl's TOML library (toml++ 3.3); "
+                    "it is allowed only in comments and string values");
+}
