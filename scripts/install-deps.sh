@@ -8,7 +8,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(g++ cmake ninja-build pkg-config libcli11-dev libcurl4-openssl-dev libssl-dev
           nlohmann-json3-dev libtomlplusplus-dev doctest-dev openssl curl ca-certificates git
-          groff-base man-db bash-completion zsh fish)
+          groff-base man-db bash-completion zsh fish clang libclang-rt-dev dpkg-dev lintian
+          python3 file)
 # node and npm: Debian's, unless a node is already installed (it may bring its own npm).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Set up, build and run every test: unit tests (doctest) and end-to-end tests of the built
-# binary against a real authorization server on loopback, all through CTest.
+# Set up, build and run every test:
+#   1. the release build: unit tests (doctest), end-to-end tests of the built binary against a real
+#      authorization server on loopback, doc tests, install and Debian package tests (CTest);
+#   2. every fuzz target for FUZZ_SECONDS (default 30) on its seed corpus (libFuzzer, ASan, UBSan);
+#   3. the unit and end-to-end tests again, built with AddressSanitizer and UBSan (CTest).
+# TOKENCTL_QUICK=1 runs only step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir build --output-on-failure --timeout 300 -j 2
+ctest --test-dir build --output-on-failure --timeout 1200 -j 2
+[ "${TOKENCTL_QUICK:-0}" = 1 ] && exit 0
+
+echo "== fuzzing: ${FUZZ_SECONDS:-30}s per target"
+scripts/fuzz.sh
+
+echo "== unit and e2e tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTOKENCTL_WERROR=ON -DTOKENCTL_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$(nproc)"
+ctest --test-dir build-asan --output-on-failure --timeout 1200 -j 2 -LE 'docs|packaging'
