@@ -74,6 +74,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
   const Profile& profile = ctx.profile();
   const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));
   TokenSet set = fresh_token_set(ctx, profile, freshness);
+  sys::hold_forwarded_signals(true);
   const auto folder = make_token_folder();
   const std::string file = folder->path + "/bearer-token-" + std::to_string(::getpid());
   sys::write_file_atomic(file, set.access_token + "\n", 0600);
@@ -81,6 +82,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
   try {
     auto child = sys::ChildProcess::spawn(o.command, {{"BEARER_TOKEN_FILE", file}});
     sys::forward_signals_to(child.pid());
+    sys::hold_forwarded_signals(false);
     auto wait = next_check(set, min_ttl, ctx.now());
     for (;;) {
       if (const auto done = child.wait_for(wait)) {

@@ -49,15 +49,23 @@ DeviceAuthorization parse_device_authorization(const HttpResponse& response, con
 TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::string& token_endpoint,
                                 const ClientAuth& auth, const DeviceAuthorization& device, Seconds give_up_after,
                                 const std::string& ca_file) {
+  const bool code_limits = device.expires_in <= give_up_after;
   const auto deadline = clock.now() + std::min(give_up_after, device.expires_in);
   const HttpRequest request = form_post(
       token_endpoint, {{"grant_type", std::string(k_device_grant)}, {"device_code", device.device_code}}, auth, ca_file);
   std::chrono::milliseconds interval = device.interval;
   for (;;) {
-    clock.sleep_for(interval);
-    if (clock.now() >= deadline)
-      throw Error(ErrorKind::failure, "the sign-in was not completed in time (the device code expired)",
-                  "run tokenctl login --device again");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
+    if (left.count() <= 0) {
+      if (code_limits)
+        throw Error(ErrorKind::failure, "the sign-in was not completed in time: the device code expired",
+                    "run tokenctl login --device again");
+      throw Error(ErrorKind::failure, "the sign-in was not completed in time (within --timeout " +
+                                          format_duration(give_up_after) + ")",
+                  "run tokenctl login --device again, with a longer --timeout if needed");
+    }
+    // The last wait ends at the deadline, and one last poll follows it.
+    clock.sleep_for(std::min(interval, left));
     try {
       return parse_token_response(http.send(request), token_endpoint);
     } catch (const OAuthError& e) {

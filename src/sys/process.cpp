@@ -48,8 +48,18 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
   std::vector<std::string> argv_copy = argv;
   for (auto& a : argv_copy) args.push_back(a.data());
   args.push_back(nullptr);
+  // The child starts with no blocked signal and default handlers, whatever tokenctl had set.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), envp.data());
+  const int rc = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(ErrorKind::failure, "cannot run " + argv[0] + ": " + std::strerror(rc));
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   return ChildProcess(pid, pidfd);
@@ -93,13 +103,24 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
   }
 }
 
+namespace {
+constexpr int k_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+}
+
+void hold_forwarded_signals(bool hold) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : k_forwarded) sigaddset(&set, sig);
+  ::sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+}
+
 void forward_signals_to(pid_t pid) {
   g_forward_pid = pid;
   struct sigaction sa {};
   sa.sa_handler = forward;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+  for (int sig : k_forwarded) ::sigaction(sig, &sa, nullptr);
 }
 
 } // namespace tokenctl::sys

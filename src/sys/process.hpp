@@ -39,5 +39,8 @@ private:
 
 // Pass SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to `pid` from now on.
 void forward_signals_to(pid_t pid);
+// Block (true) or unblock (false) those signals, so that none is lost or kills tokenctl between
+// writing the token file and starting the command; unblocking delivers what arrived meanwhile.
+void hold_forwarded_signals(bool hold);
 
 } // namespace tokenctl::sys

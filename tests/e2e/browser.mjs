@@ -13,6 +13,10 @@
 //   wrong-iss    replace `iss` in the final redirect with another issuer
 //   drop-iss     remove `iss` from the final redirect
 //   idle         record the URL and do nothing (a user who never signs in)
+//   no-redirect  sign in and consent, but do not follow the final redirect to the loopback
+//                listener (a browser on another machine, where that address leads nowhere); the
+//                address it would have opened is in the log as callback.received, for a test to
+//                paste into tokenctl
 //   print        append the URL and a newline to $TEST_BROWSER_LOG, nothing else
 //   device       for the device grant (RFC 8628): open the verification URI, enter the user code
 //                (from the URI, else $TEST_BROWSER_USER_CODE), confirm, sign in, consent, and read
@@ -28,7 +32,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 
 const MODES = new Set(['login', 'deny', 'wrong-state', 'wrong-iss', 'drop-iss', 'idle', 'print',
-  'device', 'device-deny']);
+  'device', 'device-deny', 'no-redirect']);
 const MAX_STEPS = 30;
 const STEP_TIMEOUT_MS = 15000;
 const WRONG_STATE = 'state-forged-by-the-browser-stand-in';
@@ -222,6 +226,10 @@ async function signIn(start) {
   const redirectUri = start.searchParams.get('redirect_uri');
   let next = { method: 'GET', url: start, did: 'open authorization URL' };
   for (let i = 0; i < MAX_STEPS; i += 1) {
+    if (isCallback(next.url, redirectUri) && log.mode === 'no-redirect') {
+      log.callback = { received: next.url.href, followed: null };
+      return;
+    }
     if (isCallback(next.url, redirectUri)) {
       const target = tamper(next.url);
       log.callback = { received: next.url.href, followed: target.href };

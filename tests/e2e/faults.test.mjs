@@ -27,7 +27,7 @@ const FAULTS = [
   // A 3xx from the token endpoint is refused, not followed (BCP-15). tokenctl treats it like any
   // other non-2xx answer that is not 5xx/429/408: exit 1 ("any other failure"), not exit 4; the
   // request reached a server that refused it, and trying again later would not help.
-  ['redirect', 1, 1, 1, /refused the request with HTTP 307/],
+  ['redirect', 1, 1, 1, /answered with a redirect \(HTTP 307\), which tokenctl does not follow/],
 ];
 
 describe('faults at the token endpoint during a refresh', () => {

@@ -66,8 +66,15 @@ TEST_CASE("access_denied, expired_token, other errors and the deadline end the p
   }
   SUBCASE("the lesser of the timeout and the code's lifetime") {
     for (int i = 0; i < 10; ++i) http.respond(400, R"({"error":"authorization_pending"})");
-    CHECK_THROWS_AS(poll_device_token(http, clock, "https://as/token", k_auth, device(5s, 600s), 12s, ""), Error);
-    CHECK(http.requests.size() == 2);
+    CHECK_THROWS_WITH(poll_device_token(http, clock, "https://as/token", k_auth, device(5s, 600s), 12s, ""),
+                      "the sign-in was not completed in time (within --timeout 12s)");
+    CHECK(http.requests.size() == 3);  // at 5 s, 10 s and, last, at the deadline
+    CHECK(clock.sleeps.back() == 2s);
+  }
+  SUBCASE("the code's own lifetime") {
+    for (int i = 0; i < 10; ++i) http.respond(400, R"({"error":"authorization_pending"})");
+    CHECK_THROWS_WITH(poll_device_token(http, clock, "https://as/token", k_auth, device(5s, 9s), 3600s, ""),
+                      "the sign-in was not completed in time: the device code expired");
   }
   SUBCASE("a connection failure doubles the interval") {
     http.fail("refused", false);
