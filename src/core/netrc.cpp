@@ -156,6 +156,15 @@ public:
   NetrcFile run() {
     const std::size_t newline = m_text.find('\n');
     m_file.crlf = newline != std::string_view::npos && newline > 0 && m_text[newline - 1] == '\r';
+    // A carriage return that does not end a line makes the line endings ambiguous: rewriting such a
+    // file could change how curl splits it (fuzz finding), so it is reported and left alone.
+    for (std::size_t i = 0, line = 1; i < m_text.size(); ++i) {
+      if (m_text[i] == '\n') ++line;
+      if (m_text[i] == '\r' && (i + 1 == m_text.size() || m_text[i + 1] != '\n')) {
+        m_file.problem = NetrcProblem{line, "a carriage return that does not end a line"};
+        return m_file;
+      }
+    }
     while (!m_file.problem) {
       const Token token = m_lexer.next(m_file.problem);
       if (m_file.problem) break;

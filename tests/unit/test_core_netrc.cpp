@@ -414,3 +414,15 @@ TEST_CASE("random texts: parse never throws, spans are ordered, merges keep othe
   }
   CHECK(merged_count > 300);
 }
+
+TEST_CASE("a carriage return that does not end a line: reported, and the file is not rewritten (fuzz finding)") {
+  for (const std::string text : {std::string("default*logmmachine \r"), std::string("machine a.example\rdefault\n")}) {
+    CAPTURE(text);
+    const NetrcFile file = parse_netrc(text);
+    REQUIRE(file.problem);
+    CHECK(file.problem->message == "a carriage return that does not end a line");
+    MergeReport report;
+    CHECK_THROWS_AS(merge_netrc(text, {{"api.example.com", "token", "NEW"}}, report), Error);
+  }
+  CHECK_FALSE(parse_netrc("machine a.example\r\n  login x\r\n").problem);
+}
