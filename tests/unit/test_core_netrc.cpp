@@ -416,7 +416,7 @@ TEST_CASE("random texts: parse never throws, spans are ordered, merges keep othe
 }
 
 TEST_CASE("a carriage return that does not end a line: reported, and the file is not rewritten (fuzz finding)") {
-  for (const std::string text : {std::string("default*logmmachine \r"), std::string("machine a.example\rdefault\n")}) {
+  for (const std::string& text : {std::string("default*logmmachine \r"), std::string("machine a.example\rdefault\n")}) {
     CAPTURE(text);
     const NetrcFile file = parse_netrc(text);
     REQUIRE(file.problem);
