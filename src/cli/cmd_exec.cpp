@@ -65,11 +65,7 @@ std::chrono::milliseconds next_check(const TokenSet& set, Seconds min_ttl, TimeP
 
 int run_exec(const ExecOptions& o, Context& ctx) {
   Freshness freshness;
-  if (!o.min_ttl.empty()) {
-    freshness.min_ttl = parse_duration(o.min_ttl);
-    if (!freshness.min_ttl)
-      throw Error(ErrorKind::usage, "--min-ttl: invalid duration \"" + o.min_ttl + "\"", "use a number with s, m or h: 90s, 5m, 1h");
-  }
+  freshness.min_ttl = duration_option(o.min_ttl, "--min-ttl");
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));

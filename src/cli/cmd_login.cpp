@@ -271,9 +271,9 @@ void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
 }
 
 int run_login(const LoginOptions& o, Context& ctx) {
-  const auto timeout = parse_duration(o.timeout);
+  const auto timeout = duration_option(o.timeout, "--timeout");
   if (!timeout || *timeout <= Seconds(0))
-    throw Error(ErrorKind::usage, "--timeout: invalid duration \"" + o.timeout + "\"", "use a number with s, m or h: 90s, 5m, 1h");
+    throw Error(ErrorKind::usage, "--timeout: the duration must be more than 0", "use a number with s, m or h: 90s, 5m, 1h");
   if (!o.host.empty()) ctx.allow_new_config_file();
   const SettledProfile settled = settle_profile(o, ctx);
   const Profile& p = settled.profile;

@@ -39,11 +39,7 @@ void check_printable(const std::string& token) {
 
 int run_token(const TokenOptions& o, Context& ctx) {
   Freshness freshness;
-  if (!o.min_ttl.empty()) {
-    freshness.min_ttl = parse_duration(o.min_ttl);
-    if (!freshness.min_ttl)
-      throw Error(ErrorKind::usage, "--min-ttl: invalid duration \"" + o.min_ttl + "\"", "use a number with s, m or h: 90s, 5m, 1h");
-  }
+  freshness.min_ttl = duration_option(o.min_ttl, "--min-ttl");
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const TokenSet set = fresh_token_set(ctx, profile, freshness);

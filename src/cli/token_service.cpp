@@ -40,6 +40,15 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
 
 } // namespace
 
+std::optional<Seconds> duration_option(const std::string& value, const char* option) {
+  if (value.empty()) return std::nullopt;
+  const auto d = parse_duration(value);
+  if (!d)
+    throw Error(ErrorKind::usage, std::string(option) + ": invalid duration \"" + value + "\"",
+                "use a number with s, m or h: 90s, 5m, 1h");
+  return d;
+}
+
 ClientAuth client_auth_for(const Profile& profile, const TokenSet& set) {
   const std::string client_id = set.client_id.empty() ? resolve_client(profile).client_id : set.client_id;
   return choose_client_auth(client_id, client_secret(profile), set.endpoints.token_endpoint_auth_methods);

@@ -19,6 +19,10 @@ struct Freshness {
 // needed. Throws Error(login_required) with the login command to run when there is no way.
 TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& freshness);
 
+// Return the duration given to `option` ("--min-ttl"), nullopt when it was not given; throw
+// Error(usage) when it is malformed.
+std::optional<Seconds> duration_option(const std::string& value, const char* option);
+
 // Return a ClientAuth for a profile's token set (its client id, the secret from the environment).
 ClientAuth client_auth_for(const Profile& profile, const TokenSet& set);
 

@@ -1,5 +1,6 @@
 #include "tokenctl/jwt.hpp"
 
+#include "core/json_guard.hpp"
 #include "tokenctl/encoding.hpp"
 
 namespace tokenctl {
@@ -7,24 +8,6 @@ namespace {
 constexpr std::size_t k_max_jwt_bytes = 64 * 1024;
 constexpr int k_max_claims_depth = 16;
 
-bool depth_within(std::string_view json, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
 } // namespace
 
 std::optional<nlohmann::json> jwt_claims(std::string_view token) {
@@ -36,7 +19,7 @@ std::optional<nlohmann::json> jwt_claims(std::string_view token) {
     return std::nullopt;
   const auto header = base64url_decode(token.substr(0, first));
   const auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
-  if (!header || !payload || !depth_within(*payload, k_max_claims_depth)) return std::nullopt;
+  if (!header || !payload || json_nesting_depth(*payload, k_max_claims_depth) > k_max_claims_depth) return std::nullopt;
   auto head = nlohmann::json::parse(*header, nullptr, false);
   auto claims = nlohmann::json::parse(*payload, nullptr, false);
   if (!head.is_object() || !claims.is_object()) return std::nullopt;

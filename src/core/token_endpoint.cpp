@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/json_guard.hpp"
 #include "tokenctl/encoding.hpp"
 #include "tokenctl/jwt.hpp"
 
@@ -16,25 +17,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-bool nested_too_deep(std::string_view body) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > k_max_response_depth) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
 }
 
 std::string str(const nlohmann::json& doc, const char* key) {
@@ -136,7 +118,7 @@ TokenResponse parse_token_response(const HttpResponse& response, const std::stri
   if (content_type.find("application/x-www-form-urlencoded") != std::string::npos ||
       content_type.find("text/plain") != std::string::npos) {
     doc = form_as_json(response.body);
-  } else if (!nested_too_deep(response.body)) {
+  } else if (json_nesting_depth(response.body, k_max_response_depth) <= k_max_response_depth) {
     doc = nlohmann::json::parse(response.body, nullptr, false);
   }
   const std::string status = "HTTP " + std::to_string(response.status);
