@@ -80,6 +80,7 @@ void write_entries(const NetrcOptions& o, Context& ctx, const std::vector<NetrcE
   const std::string text = target.exists ? sys::read_file(target.path, 1024 * 1024, ErrorKind::failure).value_or("") : "";
   MergeReport report;
   const std::string merged = merge_netrc(text, entries, report);
+  sys::remove_stale_temporaries(target.path);  // left by a write killed before its rename
   sys::write_file_atomic(target.path, merged, 0600);
   for (const auto& w : report.warnings) ctx.warn(w);
   if (target.exists && (target.mode & 077) != 0)

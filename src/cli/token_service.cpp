@@ -3,6 +3,9 @@
 #include "tokenctl/client.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
+#include "tokenctl/token_cache.hpp"
+
+#include "sys/committed_work.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -60,20 +63,27 @@ TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& 
   if (cached && !freshness.force && fresh_enough(*cached, min_ttl, ctx.now())) return *cached;
   if (!cached && profile.grant != Grant::client_credentials)
     throw Error(ErrorKind::login_required, "profile \"" + profile.name + "\" is not logged in", login_hint(profile));
-  std::optional<TokenSet> result;
-  ctx.store().update([&](TokenCache& cache) {
-    const auto it = cache.tokens.find(profile.name);
-    const TokenSet* old = it == cache.tokens.end() ? nullptr : &it->second;
-    // Another process may have refreshed while this one waited for the lock.
-    if (old != nullptr && !freshness.force && fresh_enough(*old, min_ttl, ctx.now())) {
-      result = *old;
-      return false;
-    }
-    result = obtain(ctx, profile, old);
-    cache.tokens[profile.name] = *result;
-    return true;
+  // The exchange and the write that records its answer run to completion even if this process
+  // is killed meanwhile (see sys/committed_work.hpp); the child hands the set back as cache JSON.
+  const std::string answer = sys::run_to_completion([&] {
+    std::optional<TokenSet> result;
+    ctx.store().update([&](TokenCache& cache) {
+      const auto it = cache.tokens.find(profile.name);
+      const TokenSet* old = it == cache.tokens.end() ? nullptr : &it->second;
+      // Another process may have refreshed while this one waited for the lock.
+      if (old != nullptr && !freshness.force && fresh_enough(*old, min_ttl, ctx.now())) {
+        result = *old;
+        return false;
+      }
+      result = obtain(ctx, profile, old);
+      cache.tokens[profile.name] = *result;
+      return true;
+    });
+    TokenCache one;
+    one.tokens.emplace(profile.name, *result);
+    return serialize_token_cache(one);
   });
-  return *result;
+  return parse_token_cache(answer, ctx.store().path()).tokens.at(profile.name);
 }
 
 } // namespace tokenctl::cli

@@ -9,6 +9,7 @@
 // old file is still whole.
 #include "sys/files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -262,6 +263,17 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
   // Some file systems cannot sync a folder (EINVAL); the rename is then as durable as they allow.
   if (::fsync(dir.get()) != 0 && errno != EINVAL)
     throw failure(path + " was replaced, but its folder could not be synced: " + errno_text(errno));
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  DIR* dir = ::opendir(parent_dir(path).c_str());
+  if (dir == nullptr) return;
+  const std::string prefix = "." + base_name(path).substr(0, 100) + ".tmp-";
+  while (const dirent* entry = ::readdir(dir)) {
+    if (std::string_view(entry->d_name).starts_with(prefix) && entry->d_type != DT_DIR)
+      static_cast<void>(::unlinkat(::dirfd(dir), entry->d_name, 0));
+  }
+  ::closedir(dir);
 }
 
 std::string parent_dir(const std::string& path) {

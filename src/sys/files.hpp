@@ -39,6 +39,11 @@ void tighten_private_dir(const std::string& dir);
 // must keep a link (netrc) resolve it first. Refuses (Error) when `path` is a symlink.
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
 
+// Remove the temporary files that writes of `path` by killed processes left in its folder (the
+// ".NAME.tmp-*" names write_file_atomic uses); errors are ignored. Call it only while holding the
+// lock that every writer of `path` takes, so that no live write's temporary can be removed.
+void remove_stale_temporaries(const std::string& path);
+
 // Return the folder part of `path` ("." when there is none).
 std::string parent_dir(const std::string& path);
 

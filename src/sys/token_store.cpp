@@ -37,7 +37,9 @@ void TokenStore::update(const std::function<bool(TokenCache&)>& change, OnDamage
       if (on_damaged == OnDamaged::fail) throw;
     }
   }
-  if (change(cache)) write_file_atomic(m_path, serialize_token_cache(cache), 0600);
+  if (!change(cache)) return;
+  remove_stale_temporaries(m_path);  // left by a writer killed before its rename; we hold the lock
+  write_file_atomic(m_path, serialize_token_cache(cache), 0600);
 }
 
 } // namespace tokenctl::sys

@@ -85,7 +85,7 @@ test('--write creates the file 0600 with exactly our entry', async () => {
   assert.equal(r.stderr, `Wrote 1 entry to ${file}: 1 added.\n`);
   assert.equal(fs.readFileSync(file, 'utf8'), entry('127.0.0.1', token));
   assert.equal(fileMode(file).toString(8), '600');
-  const left = fs.readdirSync(env.HOME).filter((n) => n.startsWith('tokens.netrc') && n !== 'tokens.netrc');
+  const left = fs.readdirSync(env.HOME).filter((n) => n.includes('tokens.netrc') && n !== 'tokens.netrc');
   assert.deepEqual(left.filter((n) => n !== 'tokens.netrc.lock'), [], 'no temporary file left');
 });
 

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 
 #include "support/sys_test_dir.hpp"
@@ -277,6 +278,21 @@ TEST_CASE("a writer killed before the rename leaves the old file whole") {
   CHECK(mode_of(dir / temp) == 0600);
   sys::write_file_atomic(f, "newer");
   CHECK(get_file(f) == "newer");
+  // Under the writers' lock, the next writer removes what the killed one left.
+  sys::remove_stale_temporaries(f);
+  CHECK(dir.names() == std::set<std::string>{"cache.json"});
+}
+
+TEST_CASE("remove_stale_temporaries removes only the temporaries of that file") {
+  TestDir dir;
+  const std::string f = dir / "cache.json";
+  for (const char* name : {"cache.json", ".cache.json.tmp-1-2-3", ".cache.json.tmp-", "cache.json.lock",
+                           ".cache.jsonx.tmp-1", ".other.tmp-1", "cache.json.tmp-1"})
+    put_file(dir / name, "x");
+  sys::remove_stale_temporaries(f);
+  CHECK(dir.names() == std::set<std::string>{"cache.json", "cache.json.lock", ".cache.jsonx.tmp-1",
+                                             ".other.tmp-1", "cache.json.tmp-1"});
+  sys::remove_stale_temporaries(dir / "missing-folder/x.json");  // nothing to do, no error
 }
 
 TEST_SUITE_END();

@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "support/sys_test_dir.hpp"
+#include "sys/committed_work.hpp"
+#include "tokenctl/error.hpp"
+
+using namespace tokenctl;
+using tokenctl::test::get_file;
+using tokenctl::test::put_file;
+using tokenctl::test::TestDir;
+
+TEST_SUITE_BEGIN("committed work");
+
+TEST_CASE("the child's answer comes back, and the work ran in another process") {
+  const pid_t parent = ::getpid();
+  const std::string answer = sys::run_to_completion([&] {
+    return std::string(::getpid() == parent ? "same" : "child") + std::string(1, '\0') + "binary-safe";
+  });
+  CHECK(answer == std::string("child") + std::string(1, '\0') + "binary-safe");
+  CHECK(sys::run_to_completion([] { return std::string(); }).empty());
+}
+
+TEST_CASE("an Error thrown in the child is rethrown with its kind, message and hint") {
+  try {
+    sys::run_to_completion([]() -> std::string {
+      throw Error(ErrorKind::login_required, "the server rejected the refresh token", "run: tokenctl login -p dev");
+    });
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::login_required);
+    CHECK(std::string(e.what()) == "the server rejected the refresh token");
+    CHECK(e.hint() == "run: tokenctl login -p dev");
+  }
+  try {
+    sys::run_to_completion([]() -> std::string { throw std::runtime_error("boom"); });
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failure);
+    CHECK(std::string(e.what()) == "internal error: boom");
+  }
+}
+
+TEST_CASE("a child that dies without answering is a failure naming the signal") {
+  try {
+    sys::run_to_completion([]() -> std::string {
+      ::kill(::getpid(), SIGKILL);
+      return "never";
+    });
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failure);
+    CHECK(std::string(e.what()).starts_with("the token exchange was killed by signal 9;"));
+  }
+}
+
+TEST_CASE("the child ignores the terminal's signals") {
+  const std::string answer = sys::run_to_completion([] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::kill(::getpid(), sig);
+    return std::string("still here");
+  });
+  CHECK(answer == "still here");
+}
+
+TEST_CASE("the work completes when the process that started it is killed") {
+  TestDir dir;
+  const std::string done = dir / "done";
+  const pid_t command = ::fork();
+  REQUIRE(command >= 0);
+  if (command == 0) {
+    sys::run_to_completion([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      put_file(done, "written after the command died");
+      return std::string();
+    });
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(::kill(command, SIGKILL) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(command, &status, 0) == command);
+  CHECK(WIFSIGNALED(status));
+  CHECK(dir.names().count("done") == 0);  // the work is still running
+  for (int i = 0; i < 100 && dir.names().count("done") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(get_file(done) == "written after the command died");
+}
+
+TEST_SUITE_END();
