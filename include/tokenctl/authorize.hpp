@@ -38,14 +38,18 @@ struct CallbackExpectation {
 };
 
 struct CallbackResult {
-  enum class Kind { code, denied, rejected } kind = Kind::rejected;
+  // code: this login's code. denied: this login's error response. rejected: this login's state
+  // but an answer that must not be used (wrong or missing iss, repeats, no code): the login ends.
+  // foreign: not this login's state (none, another, a malformed query): a forged or stale
+  // redirect that anyone on the machine can send, so it is ignored and the login goes on waiting.
+  enum class Kind { code, denied, rejected, foreign } kind = Kind::rejected;
   std::string code;                              // Kind::code
   std::string error;                             // the server's error, or why it was rejected
   std::string error_description;
 };
 
 // Check an authorization response (the callback's query string): state, iss (RFC 9207), then
-// code or error. A wrong state or issuer is `rejected` and its code must never be redeemed.
+// code or error. A wrong state is `foreign`, a wrong issuer `rejected`; neither code is ever redeemed.
 CallbackResult check_callback(std::string_view query, const CallbackExpectation& expect);
 
 } // namespace tokenctl

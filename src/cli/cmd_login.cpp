@@ -138,13 +138,31 @@ private:
 std::string wait_for_code(Context& ctx, net::LoopbackListener& listener, const ClientSettings& client,
                           const std::string& redirect, const CallbackExpectation& expect, Seconds timeout, bool paste) {
   CallbackResult result;
+  bool answered = false;   // a callback or pasted address carrying this login's state came
+  int ignored = 0;         // ones that did not (forged or stale), answered 400 and ignored
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::string path = client.redirect_path.empty() ? "/" : client.redirect_path;
-  const std::string timeout_message =
+  std::string timeout_message =
       "no answer from the browser within " + format_duration(timeout) + "; run tokenctl login again";
+  // Anyone on this machine can send the listener a request, so one without this login's state
+  // must not end the login: it is answered 400, reported once, and the login goes on waiting.
+  const auto ignore = [&](const char* what, bool always) {
+    if (ignored++ == 0 || always)
+      ctx.warn(std::string("ignored ") + what + " whose state does not match this login (a forged or stale "
+               "redirect); still waiting for the browser");
+    timeout_message = "no answer from the browser within " + format_duration(timeout) + " (" +
+                      std::to_string(ignored) + " callback" + (ignored == 1 ? "" : "s") +
+                      " for another login ignored); run tokenctl login again";
+  };
   const net::CallbackHandler handler = [&](std::string_view request_path, std::string_view query) {
     if (request_path != path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
-    result = check_callback(query, expect);
+    CallbackResult checked = check_callback(query, expect);
+    if (checked.kind == CallbackResult::Kind::foreign) {
+      ignore("a callback", false);
+      return net::CallbackReply{400, error_page(checked.error, "This is not the sign-in tokenctl is waiting for."), false};
+    }
+    result = std::move(checked);
+    answered = true;
     if (result.kind == CallbackResult::Kind::code) return net::CallbackReply{200, success_page(), true};
     return net::CallbackReply{400, error_page(result.error, result.error_description), true};
   };
@@ -156,12 +174,18 @@ std::string wait_for_code(Context& ctx, net::LoopbackListener& listener, const C
     watch.fd = STDIN_FILENO;
     watch.on_readable = [&] {
       const auto query = reader.read();
-      if (query) result = check_callback(*query, expect);
-      return query.has_value() || reader.eof();
+      if (!query) return reader.eof();
+      CallbackResult checked = check_callback(*query, expect);
+      if (checked.kind == CallbackResult::Kind::foreign) {
+        ignore("a pasted address", true);  // someone is typing: say it every time
+        return false;
+      }
+      result = std::move(checked);
+      answered = true;
+      return true;
     };
     listener.serve(deadline, timeout_message, handler, watch);
-    if (reader.eof() && result.kind == CallbackResult::Kind::rejected && result.error.empty())
-      listener.serve(deadline, timeout_message, handler);
+    if (!answered) listener.serve(deadline, timeout_message, handler);  // stdin ended: the browser may still come
   } else {
     listener.serve(deadline, timeout_message, handler);
   }

@@ -59,8 +59,10 @@ std::string authorization_url(const AuthorizationRequest& r) {
 }
 
 CallbackResult check_callback(std::string_view query, const CallbackExpectation& expect) {
+  CallbackResult foreign = rejected("the callback's state does not match this login (a forged or stale redirect)");
+  foreign.kind = CallbackResult::Kind::foreign;
   const auto params = parse_params(query);
-  if (!params) return rejected("the callback's query string is malformed");
+  if (!params) return foreign;
   std::vector<std::string> state, iss, code, error, description;
   for (const auto& [key, value] : *params) {
     if (key == "state") state.push_back(value);
@@ -69,10 +71,8 @@ CallbackResult check_callback(std::string_view query, const CallbackExpectation&
     else if (key == "error") error.push_back(value);
     else if (key == "error_description") description.push_back(value);
   }
-  if (state.size() > 1 || iss.size() > 1 || code.size() > 1 || error.size() > 1)
-    return rejected("the callback repeats a parameter");
-  if (state.empty() || !same_secret(state.front(), expect.state))
-    return rejected("the callback's state does not match this login (a forged or stale redirect)");
+  if (state.size() != 1 || !same_secret(state.front(), expect.state)) return foreign;
+  if (iss.size() > 1 || code.size() > 1 || error.size() > 1) return rejected("the callback repeats a parameter");
   if (!iss.empty() && !expect.issuer.empty() && iss.front() != expect.issuer)
     return rejected("the callback's issuer \"" + iss.front() + "\" is not \"" + expect.issuer + "\" (RFC 9207)");
   if (iss.empty() && expect.iss_required)

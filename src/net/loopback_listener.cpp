@@ -7,6 +7,9 @@
 // silent cannot hold up the browser's real redirect. After answering, we wait briefly for the
 // client to close first: the side that closes first keeps the port in TIME_WAIT, and since we
 // bind without SO_REUSEADDR, that would keep the next login from binding the same fixed port.
+// For the same reason, a connection we end ourselves (past its deadline, evicted by newer ones,
+// or left over when the login is done) is closed with a reset (SO_LINGER 0), which leaves no
+// TIME_WAIT behind: a flood of such connections would otherwise block the port for a minute.
 #include "net/loopback_listener.hpp"
 
 #include <arpa/inet.h>
@@ -65,8 +68,18 @@ struct Client {
   std::string in;
   std::string out;
   std::size_t sent = 0;
-  bool final = false; // carries the done reply
+  bool final = false;       // carries the done reply
+  bool peer_closed = false; // end of stream or an error seen: closing leaves no TIME_WAIT anyway
 };
+
+// Close `client`'s socket; when the peer has not closed first, with a reset (see the top).
+void close_socket(Client& client) {
+  if (client.fd.get() >= 0 && !client.peer_closed) {
+    const linger reset_on_close{1, 0};
+    ::setsockopt(client.fd.get(), SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close);
+  }
+  client.fd.reset();
+}
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -200,6 +213,12 @@ class Session {
 public:
   Session(int listen_fd, int port, std::chrono::milliseconds client_timeout, const CallbackHandler& handler)
       : m_listen_fd(listen_fd), m_port(port), m_client_timeout(client_timeout), m_handler(handler) {}
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  // Close what is still connected (serving timed out or failed), with a reset where we close first.
+  ~Session() {
+    for (auto& client : m_clients) close_socket(client);
+  }
 
   // Return true once the done reply has been delivered (or its connection ended).
   [[nodiscard]] bool finished() const { return m_finished; }
@@ -238,7 +257,7 @@ public:
 
 private:
   void close(Client& client) {
-    client.fd.reset();
+    close_socket(client);
     client.phase = Phase::closed;
     if (client.final) m_finished = true;
   }
@@ -249,15 +268,20 @@ private:
       int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if ((errno == EMFILE || errno == ENFILE) && !m_clients.empty()) m_clients.erase(m_clients.begin());
+        if ((errno == EMFILE || errno == ENFILE) && !m_clients.empty()) evict_oldest();
         return; // EAGAIN: nothing more to accept
       }
-      if (m_clients.size() >= k_max_clients) m_clients.erase(m_clients.begin()); // the oldest
+      if (m_clients.size() >= k_max_clients) evict_oldest();
       Client client;
       client.fd = Fd(fd);
       client.deadline = Clock::now() + m_client_timeout;
       m_clients.push_back(std::move(client));
     }
+  }
+
+  void evict_oldest() {
+    close(m_clients.front());
+    m_clients.erase(m_clients.begin());
   }
 
   void on_event(Client& client) {
@@ -267,6 +291,7 @@ private:
       return;
     }
     bool open = fill(client, k_max_head_bytes);
+    if (!open) client.peer_closed = true;
     if (client.phase == Phase::lingering) {
       if (!open) close(client); // the client closed first: no TIME_WAIT on our side
       return;

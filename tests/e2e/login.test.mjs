@@ -127,19 +127,34 @@ describe('login against an issuer over TLS', () => {
     assert.equal(fs.existsSync(path.join(env.XDG_CONFIG_HOME, 'tokenctl', 'token-cache.json')), false);
   });
 
-  for (const [mode, what] of [['wrong-state', 'a forged state'], ['wrong-iss', 'another issuer in iss'],
+  for (const [mode, what] of [['wrong-iss', 'another issuer in iss'],
     ['drop-iss', 'no iss although the server advertises it']]) {
     test(`a callback with ${what} is refused and no token is requested`, async () => {
       await server.reset();
       const env = await loginEnv(server, { TEST_BROWSER_MODE: mode });
       const r = await runTokenctl(['login', '-p', 'dev', '--timeout', '15s'], { env });
       assertFailed(r, 1);
+      assert.match(r.stderr, /^tokenctl: error: login refused: the callback/m);
       const browser = await readBrowserLog(env);
       assert.ok(browser.callback, `the stand-in reached the listener: ${JSON.stringify(browser)}`);
       assert.deepEqual(await server.requests('token'), []);
       assert.deepEqual(cachedProfiles(env), []);
     });
   }
+
+  test('a callback with a forged state is answered 400 and ignored: the login waits on, then times out', async () => {
+    await server.reset();
+    const env = await loginEnv(server, { TEST_BROWSER_MODE: 'wrong-state' });
+    const r = await runTokenctl(['login', '-p', 'dev', '--timeout', '4s'], { env });
+    assertFailed(r, 1);
+    assert.ok(r.ms >= 3500, `waited for the real callback until the timeout (${r.ms} ms)`);
+    assert.match(r.stderr, /^tokenctl: warning: ignored a callback whose state does not match this login \(a forged or stale redirect\); still waiting for the browser$/m);
+    assert.match(r.stderr, /^tokenctl: error: no answer from the browser within 4s \(1 callback for another login ignored\); run tokenctl login again$/m);
+    const browser = await readBrowserLog(env);
+    assert.equal(browser.final?.status, 400, `the forged callback got 400: ${JSON.stringify(browser.final)}`);
+    assert.deepEqual(await server.requests('token'), []);
+    assert.deepEqual(cachedProfiles(env), []);
+  });
 
   test('denied consent ends the login with access_denied', async () => {
     await server.reset();

@@ -81,14 +81,19 @@ TEST_CASE("callbacks: state, iss and error handling") {
     CHECK(r.kind == CallbackResult::Kind::code);
     CHECK(r.code == "abc");
   }
-  SUBCASE("a wrong state is rejected and its code is not returned") {
+  SUBCASE("a wrong state is foreign (ignored, not fatal) and its code is not returned") {
     const auto r = check_callback("code=abc&state=other&iss=https%3A%2F%2Fas.example", e);
-    CHECK(r.kind == CallbackResult::Kind::rejected);
+    CHECK(r.kind == CallbackResult::Kind::foreign);
     CHECK(r.code.empty());
-    CHECK(r.error.find("state does not match") != std::string::npos);
+    CHECK(r.error == "the callback's state does not match this login (a forged or stale redirect)");
   }
-  SUBCASE("a missing state is rejected") {
-    CHECK(check_callback("code=abc&iss=https%3A%2F%2Fas.example", e).kind == CallbackResult::Kind::rejected);
+  SUBCASE("a missing, repeated or unparsable state is foreign, errors included") {
+    using K = CallbackResult::Kind;
+    CHECK(check_callback("code=abc&iss=https%3A%2F%2Fas.example", e).kind == K::foreign);
+    CHECK(check_callback("code=abc&state=s3cret&state=s3cret&iss=https%3A%2F%2Fas.example", e).kind == K::foreign);
+    CHECK(check_callback("code=abc&state=%zz", e).kind == K::foreign);
+    CHECK(check_callback("error=access_denied&state=other&iss=https%3A%2F%2Fas.example", e).kind == K::foreign);
+    CHECK(check_callback("", e).kind == K::foreign);
   }
   SUBCASE("a different issuer is rejected (RFC 9207)") {
     const auto r = check_callback("code=abc&state=s3cret&iss=https%3A%2F%2Fevil.example", e);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <string>
@@ -92,6 +93,16 @@ struct Recorder {
 
 void serve_briefly(net::LoopbackListener& listener, Recorder& recorder, std::chrono::milliseconds limit = 10s) {
   listener.serve(Clock::now() + limit, k_timeout_message, std::ref(recorder));
+}
+
+// Return true when the listener has ended this connection: a reset (how it drops a client, so as
+// to leave no TIME_WAIT on its port) or, had it closed gracefully, end of stream.
+bool ended_by_listener(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 2000) != 1) return false;
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 bool can_bind(int port) {
@@ -232,11 +243,8 @@ TEST_CASE("silent clients that connect and send nothing do not block the real ca
     Recorder recorder;
     serve_briefly(listener, recorder);
     CHECK(client.get().status == 200);
-    // The first silent connection was dropped: it reads end of stream, not a hang.
-    pollfd p{silent.front(), POLLIN, 0};
-    REQUIRE(::poll(&p, 1, 2000) == 1);
-    char c;
-    CHECK(::recv(silent.front(), &c, 1, MSG_DONTWAIT) == 0);
+    // The first silent connection was dropped: it reads a reset, not a hang.
+    CHECK(ended_by_listener(silent.front()));
     for (int fd : silent) ::close(fd);
   }
 }
@@ -259,8 +267,7 @@ TEST_CASE("a silent client is closed after the client timeout") {
   auto waited = closed_after.get();
   CHECK(waited >= 150ms);
   CHECK(waited < 3s);
-  char c;
-  CHECK(::recv(silent, &c, 1, MSG_DONTWAIT) == 0);
+  CHECK(ended_by_listener(silent));
   ::close(silent);
 }
 
@@ -312,6 +319,33 @@ TEST_CASE("the port is free after destruction - also after serving a callback") 
     CHECK(client.get().status == 200);
   }
   CHECK(can_bind(port)); // no TIME_WAIT on our side: the client closed first
+}
+
+// A connection the listener closes first must not leave a TIME_WAIT (or FIN_WAIT) socket on its
+// port: we bind without SO_REUSEADDR, so one would keep the next login from binding a fixed port.
+TEST_CASE("connections the listener drops leave the port free at once") {
+  int port = 0;
+  std::vector<int> attackers;
+  {
+    auto listener = net::LoopbackListener::bind_loopback(0);
+    listener.set_client_timeout(300ms);
+    port = listener.port();
+    auto client = std::async(std::launch::async, [&] {
+      attackers.push_back(connect_to(port)); // silent: dropped at its deadline
+      std::this_thread::sleep_for(600ms);
+      for (std::size_t i = 0; i < net::k_max_clients + 2; ++i) attackers.push_back(connect_to(port)); // 2 evicted
+      std::this_thread::sleep_for(100ms);
+      return exchange(port, get_request("/callback?code=x", our_host(port))); // the rest dropped when done
+    });
+    Recorder recorder;
+    serve_briefly(listener, recorder);
+    CHECK(client.get().status == 200);
+  }
+  // Every attacker's connection was ended by the listener; none has closed its own side yet.
+  REQUIRE(attackers.size() == net::k_max_clients + 3);
+  for (int fd : attackers) CHECK(ended_by_listener(fd));
+  CHECK(can_bind(port));
+  for (int fd : attackers) ::close(fd);
 }
 
 TEST_CASE("a moved listener keeps the socket - the moved-from one owns nothing") {
