@@ -51,6 +51,14 @@ std::string error_frame(ErrorKind kind, const std::string& message, const std::s
 [[noreturn]] void run_child(int answer_fd, const std::function<std::string()>& work, const sigset_t& old_mask) {
   for (int sig : k_held_signals) ::signal(sig, SIG_IGN);
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  // Standard input and output belong to the command: a `$(tokenctl token)` whose command was
+  // interrupted must not wait for this child to end, and nothing here reads the terminal.
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(null_fd, STDOUT_FILENO);
+    if (null_fd > STDERR_FILENO) ::close(null_fd);
+  }
   std::string frame;
   try {
     frame = "R" + work();

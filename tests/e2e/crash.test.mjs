@@ -25,7 +25,8 @@ import { issuedSets, login, makeDue } from './lib/tokens.mjs';
 
 const ITERATIONS = Number(process.env.TOKENCTL_CRASH_ITERATIONS || 300);
 
-// Run tokenctl with `args` and SIGKILL it (or its whole process group) `delayMs` after the start;
+// Run tokenctl with `args` and SIGKILL it (or its whole process group) `delayMs` after the start
+// (at once when negative);
 // resolves when every process holding its output pipes has ended (so a refresh that outlives the
 // killed command has finished too).
 function runAndKill(args, env, delayMs, { group = false } = {}) {
@@ -34,12 +35,14 @@ function runAndKill(args, env, delayMs, { group = false } = {}) {
     let stderr = '';
     child.stdout.resume();
     child.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => {
+    const kill = () => {
       try {
         if (group) process.kill(-child.pid, 'SIGKILL');
         else child.kill('SIGKILL');
       } catch { /* already gone */ }
-    }, delayMs);
+    };
+    // A negative delay kills at once, as the process has just started.
+    const timer = delayMs < 0 ? kill() : setTimeout(kill, delayMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -72,15 +75,18 @@ async function issuedRefreshTokens(server) {
   return (await issuedSets(server)).map((s) => s.refresh_token).filter(Boolean);
 }
 
-// A kill delay: two thirds uniform over [0, 1.2 x the median of the recent unkilled runs], one
-// third over its first tenth, where start-up (reading the config and the cache) happens.
+// A kill delay: one in six at once (as tokenctl starts, before it has read anything), one in four over the
+// first tenth of an unkilled run (start-up: reading the config and the cache), the rest uniform
+// over [0, 1.2 x the median of the recent unkilled runs].
 class KillClock {
   constructor() { this.samples = []; }
   add(ms) { this.samples.push(ms); if (this.samples.length > 21) this.samples.shift(); }
   next() {
     const sorted = [...this.samples].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    return Math.random() * median * (Math.random() < 2 / 3 ? 1.2 : 0.1);
+    const band = Math.random();
+    if (band < 1 / 6) return -1;
+    return Math.random() * median * (band < 5 / 12 ? 0.1 : 1.2);
   }
 }
 

@@ -69,6 +69,17 @@ TEST_CASE("the child ignores the terminal's signals") {
   CHECK(answer == "still here");
 }
 
+TEST_CASE("the child's standard input and output are /dev/null") {
+  const std::string answer = sys::run_to_completion([] {
+    char in[16], out[16];
+    const ssize_t a = ::readlink("/proc/self/fd/0", in, sizeof in);
+    const ssize_t b = ::readlink("/proc/self/fd/1", out, sizeof out);
+    return std::string(in, a > 0 ? static_cast<std::size_t>(a) : 0) + " " +
+           std::string(out, b > 0 ? static_cast<std::size_t>(b) : 0);
+  });
+  CHECK(answer == "/dev/null /dev/null");
+}
+
 TEST_CASE("the work completes when the process that started it is killed") {
   TestDir dir;
   const std::string done = dir / "done";
