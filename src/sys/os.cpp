@@ -38,6 +38,7 @@ bool spawn(std::vector<std::string> argv, std::string& why_not) {
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  if (rc == 0) give_user_core_limit(pid);  // the browser gets the user's core limit, not tokenctl's
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     why_not = "cannot start " + argv[0] + ": " + std::strerror(rc);
@@ -77,10 +78,24 @@ bool SystemBrowser::open(const std::string& url, std::string& why_not) {
   return false;
 }
 
+namespace {
+struct rlimit g_user_core_limit{RLIM_INFINITY, RLIM_INFINITY};
+bool g_core_limit_saved = false;
+} // namespace
+
 void disable_core_dumps() {
-  struct rlimit none{0, 0};
-  setrlimit(RLIMIT_CORE, &none);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_CORE, &limit) != 0) return;
+  if (!g_core_limit_saved) {
+    g_user_core_limit = limit;
+    g_core_limit_saved = true;
+  }
+  limit.rlim_cur = 0;
+  setrlimit(RLIMIT_CORE, &limit);
 }
 
+void give_user_core_limit(pid_t child) {
+  if (g_core_limit_saved && child > 0) ::prlimit(child, RLIMIT_CORE, &g_user_core_limit, nullptr);
+}
 } // namespace tokenctl::sys

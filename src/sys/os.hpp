@@ -1,6 +1,8 @@
 // Small OS services: the environment, the wall clock, the browser opener.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -23,7 +25,14 @@ public:
   bool open(const std::string& url, std::string& why_not) override;
 };
 
-// Disable core dumps for the rest of the process (secrets are about to be held in memory).
+// Disable core dumps for the rest of the process (secrets are about to be held in memory): the
+// process is made non-dumpable (PR_SET_DUMPABLE 0, which also keeps other processes of the user
+// from attaching to it) and the soft RLIMIT_CORE is set to 0. The hard limit is kept, so that the
+// programs tokenctl starts can be given the user's own limit back (give_user_core_limit).
 void disable_core_dumps();
+
+// Give the program tokenctl just started as `child` (exec's command, the browser) the core limit
+// the user had before disable_core_dumps; tokenctl's own limit stays 0 all along.
+void give_user_core_limit(pid_t child);
 
 } // namespace tokenctl::sys

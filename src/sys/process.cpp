@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "sys/os.hpp"
 #include "tokenctl/error.hpp"
 
 extern char** environ;
@@ -59,6 +60,7 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), envp.data());
+  if (rc == 0) give_user_core_limit(pid);  // the command gets the user's core limit, not tokenctl's
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(ErrorKind::failure, "cannot run " + argv[0] + ": " + std::strerror(rc));
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

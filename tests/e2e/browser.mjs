@@ -24,7 +24,9 @@
 //   device-deny  as device, but press Abort at the confirmation page
 // Other settings: TEST_BROWSER_USER (login name, default "alice"); TEST_BROWSER_CA or
 // NODE_EXTRA_CA_CERTS (the test CA); TEST_BROWSER_LOG (a JSON log of every step, rewritten after
-// each step and complete when its field `done` is true). Nothing is written to stdout.
+// each step and complete when its field `done` is true); TEST_BROWSER_RECORD (a folder: append
+// this program's argv to browser-PID.jsonl there, for secrets-scan.mjs, which checks that no
+// token is in the argv of a process tokenctl starts). Nothing is written to stdout.
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -262,7 +264,16 @@ async function signIn(start) {
   throw new Error(`no redirect to the loopback listener after ${MAX_STEPS} steps`);
 }
 
+function recordArgv() {
+  const dir = process.env.TEST_BROWSER_RECORD;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.appendFileSync(`${dir}/browser-${process.pid}.jsonl`,
+    `${JSON.stringify({ argv: process.argv, ppid: process.ppid, mode: log.mode, time: Date.now() })}\n`);
+}
+
 async function main() {
+  recordArgv();
   if (!MODES.has(log.mode)) throw new Error(`unknown TEST_BROWSER_MODE ${log.mode}`);
   if (!log.url) throw new Error('usage: browser.mjs URL');
   if (log.mode === 'print') {

@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { cachePath, freshEnv, profileToml, runTokenctl, startServer, writeConfig } from './lib/harness.mjs';
+import { trackRun } from './lib/recorder.mjs';
 import { issuedSets, login, makeDue } from './lib/tokens.mjs';
 
 const ITERATIONS = Number(process.env.TOKENCTL_CRASH_ITERATIONS || 300);
@@ -32,9 +33,10 @@ const ITERATIONS = Number(process.env.TOKENCTL_CRASH_ITERATIONS || 300);
 function runAndKill(args, env, delayMs, { group = false } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.TOKENCTL_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (c) => { stderr += c; });
+    const out = { stdout: '', stderr: '' };
+    const run = trackRun(process.env.TOKENCTL_BIN, args, env, child, out);  // for the secrets scan
+    child.stdout.on('data', (c) => { out.stdout += c; });
+    child.stderr.on('data', (c) => { out.stderr += c; });
     const kill = () => {
       try {
         if (group) process.kill(-child.pid, 'SIGKILL');
@@ -46,7 +48,8 @@ function runAndKill(args, env, delayMs, { group = false } = {}) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stderr });
+      run.flush(false, { code, signal });
+      resolve({ code, signal, stderr: out.stderr });
     });
   });
 }

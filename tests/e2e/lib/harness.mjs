@@ -5,6 +5,8 @@
 // test too, and a server in its own process keeps serving however busy (or hung, by request) the
 // test process is; the `READY` line is the readiness probe. Why a fresh environment: a test must not
 // see the developer's ~/.config, ~/.netrc, TOKENCTL_* variables, proxies or CA overrides.
+//
+// Every tokenctl run and every freshEnv home is also handed to the secrets recorder (recorder.mjs).
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,6 +15,8 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { RECORD_DIR, recordAtExit, registerHome, trackRun } from './recorder.mjs';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER = path.join(E2E_DIR, 'browser.mjs');
@@ -25,11 +29,17 @@ const SCRUBBED = [
   'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS', 'LD_DEBUG',
   'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy',
   'no_proxy', 'NO_PROXY', 'TEST_BROWSER_MODE', 'TEST_BROWSER_USER', 'TEST_BROWSER_LOG',
-  'TEST_BROWSER_CA',
+  'TEST_BROWSER_CA', 'TEST_BROWSER_RECORD',
 ];
 
 const tempDirs = new Set();
 process.on('exit', () => {
+  try {
+    recordAtExit();
+  } catch (err) {
+    process.stderr.write(`harness: the secrets recorder failed: ${err.stack || err}\n`);
+    process.exitCode = 1;
+  }
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -143,7 +153,7 @@ export function stopServer(server) {
 
 // A fresh environment: temp HOME and XDG_CONFIG_HOME (not created yet), no TOKENCTL_* and no
 // variable of SCRUBBED, BROWSER set to the stand-in, the test CA trusted by node children, and
-// TEST_BROWSER_LOG in the temp HOME. `extra` is merged last.
+// TEST_BROWSER_LOG in the temp HOME, TEST_BROWSER_RECORD when recording. `extra` is merged last.
 export function freshEnv(server, extra = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-e2e-home-'));
   tempDirs.add(home);
@@ -156,10 +166,12 @@ export function freshEnv(server, extra = {}) {
     TEST_BROWSER_LOG: path.join(home, 'browser-log.json'), LC_ALL: 'C.UTF-8',
   });
   if (server?.ca) env.NODE_EXTRA_CA_CERTS = server.ca;
+  if (RECORD_DIR) env.TEST_BROWSER_RECORD = RECORD_DIR;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = String(value);
   }
+  registerHome(home, env);
   return env;
 }
 
@@ -208,15 +220,22 @@ function tokenctlBinary() {
 // Start tokenctl with `args` and leave it running; returns {child, stdin, waitForStderr(regex,
 // timeoutMs) -> match, done: Promise<{code, signal, stdout, stderr, ms, timedOut}>}. Options:
 // env (default: process.env), stdin ('ignore' for /dev/null, the default, or 'pipe'), timeoutMs
-// (default 60 s, then SIGKILL), umask (run under this umask, via /bin/sh).
-export function startTokenctl(args, { env = process.env, stdin = 'ignore', timeoutMs = 60000, umask } = {}) {
+// (default 60 s, then SIGKILL), umask (run under this umask, via /bin/sh), uid and gid (run as
+// this user; the test process must be root).
+export function startTokenctl(args, {
+  env = process.env, stdin = 'ignore', timeoutMs = 60000, umask, uid, gid,
+} = {}) {
   const bin = tokenctlBinary();
   const [file, argv] = umask === undefined ? [bin, args]
     : ['/bin/sh', ['-c', `umask ${umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, bin, ...args]];
   const started = Date.now();
-  const child = spawn(file, argv, { env, stdio: [stdin, 'pipe', 'pipe'] });
+  const options = { env, stdio: [stdin, 'pipe', 'pipe'] };
+  if (uid !== undefined) options.uid = uid;
+  if (gid !== undefined) options.gid = gid;
+  const child = spawn(file, argv, options);
   if (child.stdin) child.stdin.on('error', () => {});
   const out = { stdout: '', stderr: '' };
+  const record = trackRun(bin, args, env, child, out);
   const waiters = new Set();
   child.stdout.on('data', (c) => { out.stdout += c; });
   child.stderr.on('data', (c) => {
@@ -230,6 +249,7 @@ export function startTokenctl(args, { env = process.env, stdin = 'ignore', timeo
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       for (const w of waiters) w(true);
+      record.flush(false, { code, signal, timedOut });
       resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started, timedOut });
     });
   });
@@ -252,9 +272,11 @@ export function startTokenctl(args, { env = process.env, stdin = 'ignore', timeo
 }
 
 // Run tokenctl with `args` to its end; resolves to {code, signal, stdout, stderr, ms, timedOut}.
-// Options: env, input (stdin text; else /dev/null), timeoutMs, umask, as for startTokenctl.
-export function runTokenctl(args, { env = process.env, input, timeoutMs = 60000, umask } = {}) {
-  const run = startTokenctl(args, { env, stdin: input === undefined ? 'ignore' : 'pipe', timeoutMs, umask });
+// Options: env, input (stdin text; else /dev/null), timeoutMs, umask, uid, gid, as for startTokenctl.
+export function runTokenctl(args, { env = process.env, input, timeoutMs = 60000, umask, uid, gid } = {}) {
+  const run = startTokenctl(args, {
+    env, stdin: input === undefined ? 'ignore' : 'pipe', timeoutMs, umask, uid, gid,
+  });
   if (input !== undefined) run.stdin.end(input);
   return run.done;
 }

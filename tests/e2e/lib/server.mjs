@@ -26,6 +26,11 @@ const MAX_RECORDED_RESPONSE = 64 * 1024;
 // Endpoints whose answers the request log keeps (as `response`), so that tests know every token
 // the server issued and can check that tokenctl never prints one where it must not.
 const RESPONSE_RECORDED = new Set(['token', 'revocation', 'introspection', 'device_authorization']);
+// The secrets recorder (see tests/e2e/secrets-scan.mjs): when TOKENCTL_E2E_RECORD names a folder,
+// every token, device code and client secret this server hands out is appended at once to
+// RECORD/issued-PID.jsonl, so that a server that crashes or is killed loses none of them.
+const RECORD_DIR = process.env.TOKENCTL_E2E_RECORD || null;
+const ISSUED_FIELDS = ['access_token', 'refresh_token', 'id_token', 'device_code'];
 
 // Paths below the issuer, by the name the request log gives them (oidc-provider's defaults).
 const ENDPOINTS = [
@@ -119,8 +124,9 @@ function decodeAuthorization(header) {
   return { scheme, value, user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-// Keep a copy of what the provider writes to `res` in entry.response (text, at most 64 KiB).
-function recordResponse(res, entry) {
+// Keep a copy of what the provider writes to `res` in entry.response (text, at most 64 KiB), and
+// record the tokens of token and device authorization responses of `issuer`.
+function recordResponse(res, entry, issuer) {
   const chunks = [];
   let size = 0;
   const keep = (chunk, encoding) => {
@@ -139,8 +145,32 @@ function recordResponse(res, entry) {
   res.end = (chunk, ...rest) => {
     keep(chunk, rest[0]);
     entry.response = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RECORDED_RESPONSE);
+    if (entry.endpoint === 'token' || entry.endpoint === 'device_authorization') {
+      recordIssued(issuer, `${entry.endpoint} ${entry.params?.grant_type || ''}`.trim(), issuedIn(entry.response));
+    }
     return end(chunk, ...rest);
   };
+}
+
+// Append the secrets of one issuance ([{kind, value}]) to the record (nothing when not recording).
+function recordIssued(issuer, source, secrets) {
+  if (!RECORD_DIR || secrets.length === 0) return;
+  fs.mkdirSync(RECORD_DIR, { recursive: true });
+  fs.appendFileSync(path.join(RECORD_DIR, `issued-${process.pid}.jsonl`),
+    `${JSON.stringify({ issuer, source, time: Date.now(), secrets })}\n`);
+}
+
+// The tokens (and device code) in a token or device authorization response text.
+function issuedIn(responseText) {
+  let body;
+  try {
+    body = JSON.parse(responseText);
+  } catch {
+    return [];
+  }
+  if (!body || typeof body !== 'object') return [];
+  return ISSUED_FIELDS.filter((k) => typeof body[k] === 'string' && body[k])
+    .map((k) => ({ kind: k, value: body[k] }));
 }
 
 function readBody(req) {
@@ -186,6 +216,8 @@ class TestServer {
     this.dir = dir;
     this.ciSecret = opts.ciSecret || crypto.randomBytes(24).toString('base64url');
     this.confidentialSecret = opts.confidentialSecret || crypto.randomBytes(24).toString('base64url');
+    recordIssued(this.issuer, 'client secrets', [
+      { kind: 'client_secret', value: this.ciSecret }, { kind: 'client_secret', value: this.confidentialSecret }]);
     this.provider = new Provider(this.issuer, providerConfiguration(opts, {
       ci: this.ciSecret, confidential: this.confidentialSecret,
     }));
@@ -255,7 +287,7 @@ class TestServer {
       req.url = rel + url.search;
     }
     req.body = body;
-    if (RESPONSE_RECORDED.has(entry.endpoint)) recordResponse(res, entry);
+    if (RESPONSE_RECORDED.has(entry.endpoint)) recordResponse(res, entry, this.issuer);
     return this.callback(req, res);
   }
 
