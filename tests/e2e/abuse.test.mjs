@@ -9,7 +9,8 @@
 // listener until the test says so. The real callback is then delivered by the stand-in in mode
 // `login` (it signs in and follows the redirect to the listener), or, where its timing must be
 // measured exactly, the stand-in runs in mode `no-redirect` and the test sends that address itself.
-// Peak memory is VmHWM from /proc/PID/status, sampled while tokenctl runs.
+// Peak memory is VmHWM from /proc/PID/status, sampled while tokenctl runs; its growth during the
+// attack is bounded.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,10 @@ import {
   freshEnv, profileToml, readCache, runBrowser, startServer, startTokenctl, writeConfig,
 } from './lib/harness.mjs';
 
-const MEMORY_LIMIT_KIB = 64 * 1024;
+// Growth of peak memory during an attack over what tokenctl held when it started waiting (about
+// 0.5 MiB measured in a release build, where the baseline is about 15 MiB; a sanitizer build has a
+// far larger baseline and holds freed memory in quarantine, hence a bound on the growth).
+const MEMORY_GROWTH_LIMIT_KIB = 32 * 1024;
 const ERROR_LINE = /^(tokenctl: error|browser\.mjs:)/m;
 
 let server;
@@ -86,7 +90,8 @@ async function assertCleanLogin(t, login, { code } = {}) {
   const set = readCache(login.env).tokens.dev;
   assert.equal((await server.whoami(set.access_token)).json().sub, 'alice');
   assert.ok(peakKiB > 0, 'VmHWM was read');
-  assert.ok(peakKiB < MEMORY_LIMIT_KIB, `tokenctl peaked at ${peakKiB} KiB`);
+  assert.ok(peakKiB - login.baselineKiB < MEMORY_GROWTH_LIMIT_KIB,
+    `tokenctl peaked at ${peakKiB} KiB, ${peakKiB - login.baselineKiB} KiB over its ${login.baselineKiB} KiB before the attack`);
   // bindable fails while tokenctl's port holds TIME_WAIT sockets of connections it closed first
   // (node's SO_REUSEADDR does not help: tokenctl's sockets lack it), as a fixed redirect_port would.
   assert.deepEqual(await probePort(login.port), { refused: true, bindable: true });
