@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "sys/files.hpp"
 #include "tokenctl/error.hpp"
 
 namespace tokenctl::sys {
@@ -25,17 +26,6 @@ sigset_t held_set() {
   sigemptyset(&set);
   for (int sig : k_held_signals) sigaddset(&set, sig);
   return set;
-}
-
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // The answer frame: 'R' + result, or 'E' + kind digit + message + '\0' + hint.

@@ -80,20 +80,6 @@ bool read_up_to(int fd, std::size_t limit, std::string& out, std::size_t size_hi
   return true;
 }
 
-// Write all of `data` to `fd`, across short writes and EINTR; return false on a write error.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = EIO;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 std::string too_large(const std::string& path, std::size_t max_bytes) {
   return path + " is too large (more than " + std::to_string(max_bytes) + " bytes)";
 }
@@ -181,6 +167,19 @@ void TempFile::create(const std::string& target, mode_t mode) {
 }
 
 } // namespace
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, ErrorKind kind) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));

@@ -25,6 +25,9 @@ std::optional<std::string> read_private_file(const std::string& path, std::size_
 // its first `max_bytes` bytes instead of refused (callers that word the size error themselves).
 std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes);
 
+// Write all of `data` to `fd`, across short writes and EINTR; return false on a write error.
+bool write_all(int fd, std::string_view data);
+
 // Create `dir` and its missing parents; the ones created get mode 0700, existing ones are kept.
 void make_private_dirs(const std::string& dir);
 

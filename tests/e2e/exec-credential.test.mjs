@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig,
 } from './lib/harness.mjs';
-import { assertFailed, isoSeconds, login, patchCache } from './lib/tokens.mjs';
+import { assertFailed, expireNow, login } from './lib/tokens.mjs';
 
 const EXEC_INFO = JSON.stringify({
   apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false },
@@ -56,10 +56,7 @@ test('the ExecCredential carries the cached token and its expiry, and the token 
 
 test('an expired token is refreshed first; the ExecCredential has the new token and expiry', async () => {
   const env = await loggedIn();
-  const old = patchCache(env, (c) => {
-    c.tokens.dev.expiry = isoSeconds(Date.now() - 60000);
-    c.tokens.dev.issued_at = isoSeconds(Date.now() - 3660000);
-  }).tokens.dev;
+  const old = expireNow(env);
   await server.reset();
   const r = await runTokenctl(['token', '--exec-credential'], { env: { ...env, TOKENCTL_PROFILE: 'dev' } });
   const set = readCache(env).tokens.dev;

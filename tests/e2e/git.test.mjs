@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import {
   cachePath, freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig,
 } from './lib/harness.mjs';
-import { isoSeconds, login, patchCache } from './lib/tokens.mjs';
+import { expireNow, login } from './lib/tokens.mjs';
 
 const gitVersion = spawnSync('git', ['--version'], { encoding: 'utf8' });
 const GIT = gitVersion.status === 0 ? gitVersion.stdout.match(/(\d+)\.(\d+)/).slice(1).map(Number) : null;
@@ -112,10 +112,7 @@ test('git credential approve and reject (store, erase) exit 0 and change nothing
 });
 
 test('get refreshes an expired token first, as `token` does', { skip: SKIP }, async () => {
-  const old = patchCache(env, (c) => {
-    c.tokens.dev.expiry = isoSeconds(Date.now() - 60000);
-    c.tokens.dev.issued_at = isoSeconds(Date.now() - 3660000);
-  }).tokens.dev.access_token;
+  const old = expireNow(env).access_token;
   await server.reset();
   const r = gitCredential('fill', `protocol=http\nhost=${host}\n\n`);
   assert.equal(r.status, 0, r.stderr);

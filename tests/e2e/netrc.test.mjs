@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import {
   fileMode, freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig,
 } from './lib/harness.mjs';
-import { assertFailed, isoSeconds, login, patchCache } from './lib/tokens.mjs';
+import { assertFailed, expireNow, login, patchCache } from './lib/tokens.mjs';
 
 const NO_CURL = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0 ? false
   : 'the curl command is not installed';
@@ -60,10 +60,7 @@ test('netrc prints one exact line on stdout, nothing else', async () => {
 
 test('netrc refreshes an expired token first and prints the new one', async () => {
   const env = await loggedIn();
-  const old = patchCache(env, (c) => {
-    c.tokens.dev.expiry = isoSeconds(Date.now() - 60000);
-    c.tokens.dev.issued_at = isoSeconds(Date.now() - 3660000);
-  }).tokens.dev;
+  const old = expireNow(env);
   await server.reset();
   const r = await runTokenctl(['netrc', '-p', 'dev'], { env });
   assert.equal(r.code, 0, r.stderr);

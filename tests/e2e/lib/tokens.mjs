@@ -48,6 +48,15 @@ export function makeDue(env, name = 'dev', ageSeconds = 7200) {
   return cache.tokens[name];
 }
 
+// Make the access token of `name` expired a minute ago (issued an hour before that), as a token
+// left in the cache overnight; returns the token set as it now is.
+export function expireNow(env, name = 'dev') {
+  return patchCache(env, (c) => {
+    c.tokens[name].expiry = isoSeconds(Date.now() - 60000);
+    c.tokens[name].issued_at = isoSeconds(Date.now() - 3660000);
+  }).tokens[name];
+}
+
 // What must not change when a refresh fails: the cache's bytes, inode and mtime, and the names in
 // its folder (no temporary file left behind, no backup written).
 export function cacheSnapshot(env) {
