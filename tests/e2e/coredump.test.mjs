@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { freshEnv, profileToml, startServer, startTokenctl, writeConfig } from './lib/harness.mjs';
@@ -71,6 +72,20 @@ function firstLine(run) {
   });
 }
 
+// The build tree may sit below a folder only root can enter (a CI checkout in a `mktemp -d`
+// folder, mode 0700): run a copy of tokenctl and its network module from a folder USER can reach.
+function useBinaryTheUserCanRun() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenctl-e2e-bin-'));
+  fs.chmodSync(dir, 0o755);
+  const built = path.dirname(process.env.TOKENCTL_BIN);
+  for (const name of [path.basename(process.env.TOKENCTL_BIN), 'tokenctl-net.so']) {
+    if (fs.existsSync(path.join(built, name))) fs.copyFileSync(path.join(built, name), path.join(dir, name));
+    if (fs.existsSync(path.join(dir, name))) fs.chmodSync(path.join(dir, name), 0o755);
+  }
+  process.env.TOKENCTL_BIN = path.join(dir, path.basename(process.env.TOKENCTL_BIN));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
 describe('core dumps are disabled while tokenctl holds secrets', () => {
   let server;
   before(async () => {
@@ -79,6 +94,7 @@ describe('core dumps are disabled while tokenctl holds secrets', () => {
     const raised = spawnSync('prlimit', ['--pid', String(process.pid), '--core=1048576:'], { encoding: 'utf8' });
     assert.equal(raised.status, 0, `prlimit: ${raised.stderr}`);
     assert.equal(coreLimits(process.pid).soft, '1048576');
+    if (AS_ROOT) useBinaryTheUserCanRun();
     server = await startServer({ tls: false });
   });
   after(async () => { await server?.stop(); });
