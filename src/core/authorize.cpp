@@ -1,4 +1,5 @@
 #include "tokenctl/authorize.hpp"
+#include "tokenctl/text.hpp"
 
 #include <algorithm>
 
@@ -7,19 +8,6 @@
 
 namespace tokenctl {
 namespace {
-
-bool has_scope(const std::vector<std::string>& scopes, std::string_view s) {
-  return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
-}
-
-std::string join(const std::vector<std::string>& items, char sep) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
 
 // Constant-time comparison, so that a forged state cannot be found byte by byte.
 bool same_secret(std::string_view a, std::string_view b) {
@@ -46,13 +34,13 @@ std::string random_token(std::string_view random_bytes) { return base64url_encod
 
 std::string authorization_url(const AuthorizationRequest& r) {
   Params params = {{"response_type", "code"},        {"client_id", r.client_id},
-                   {"redirect_uri", r.redirect_uri}, {"scope", join(r.scopes, ' ')},
+                   {"redirect_uri", r.redirect_uri}, {"scope", join(r.scopes)},
                    {"state", r.state},               {"code_challenge", r.code_challenge},
                    {"code_challenge_method", "S256"}};
   if (!r.nonce.empty()) params.emplace_back("nonce", r.nonce);
   const bool extra_prompt = std::any_of(r.extra_params.begin(), r.extra_params.end(),
                                         [](const auto& kv) { return kv.first == "prompt"; });
-  if (has_scope(r.scopes, "offline_access") && !extra_prompt) params.emplace_back("prompt", "consent");
+  if (contains(r.scopes, "offline_access") && !extra_prompt) params.emplace_back("prompt", "consent");
   for (const auto& kv : r.extra_params) params.push_back(kv);
   const char sep = r.endpoint.find('?') == std::string::npos ? '?' : '&';
   return r.endpoint + sep + encode_params(params);

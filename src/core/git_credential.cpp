@@ -1,4 +1,5 @@
 #include "tokenctl/git_credential.hpp"
+#include "tokenctl/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,11 +10,6 @@ namespace tokenctl {
 namespace {
 
 constexpr std::size_t k_max_request_bytes = 64 * 1024;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 int default_port(const std::string& scheme) { return scheme == "http" ? 80 : 443; }
 
@@ -41,9 +37,9 @@ bool credential_matches(const Profile& profile, const std::map<std::string, std:
   const auto protocol = request.find("protocol");
   const auto host = request.find("host");
   if (!url || protocol == request.end() || host == request.end()) return false;
-  if (lower(protocol->second) != url->scheme) return false;
+  if (ascii_lower(protocol->second) != url->scheme) return false;
   if (url->scheme == "http" && !is_loopback_host(url->host)) return false;
-  std::string want_host = lower(host->second);
+  std::string want_host = ascii_lower(host->second);
   int want_port = default_port(url->scheme);
   const auto colon = want_host.rfind(':');
   if (colon != std::string::npos && want_host.find(']', colon) == std::string::npos) {

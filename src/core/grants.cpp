@@ -1,4 +1,5 @@
 #include "tokenctl/grants.hpp"
+#include "tokenctl/text.hpp"
 
 #include <algorithm>
 
@@ -6,12 +7,6 @@ namespace tokenctl {
 namespace {
 
 TimePoint whole_seconds(std::chrono::system_clock::time_point t) { return std::chrono::time_point_cast<Seconds>(t); }
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
 
 bool retryable_status(long status) { return status == 408 || status == 429 || status == 503; }
 

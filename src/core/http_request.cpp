@@ -3,20 +3,13 @@
 // bounded everywhere, so that a peer who never finishes its head is told "too large", not
 // waited for.
 #include "tokenctl/http_request.hpp"
+#include "tokenctl/text.hpp"
 
 #include <optional>
 
 namespace tokenctl {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 // RFC 9110 tchar.
 bool is_token_char(char c) {
@@ -49,11 +42,6 @@ bool is_field_value(std::string_view s) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 HeadParse fail(HeadStatus status, std::string problem) {
   HeadParse result;
@@ -101,7 +89,7 @@ bool parse_field(std::string_view line, RequestHead& head, std::string& problem)
     problem = "a header field is malformed";
     return false;
   }
-  std::string_view value = trim(line.substr(colon + 1));
+  std::string_view value = trim(line.substr(colon + 1), " \t");
   if (!is_field_value(value)) { problem = "a header value holds control characters"; return false; }
   head.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   return true;

@@ -11,20 +11,13 @@
 // should be, a value that is a keyword, a macro body line of only blanks), or where curl
 // fails (an unterminated quoted string), the text gets a problem and the merger refuses it.
 #include "tokenctl/netrc.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 bool is_entry_keyword(std::string_view word) {
   return iequals(word, "machine") || iequals(word, "default") || iequals(word, "macdef");
@@ -238,7 +231,7 @@ private:
 
   void read_pair(const Token& key) {
     std::string keyword(key.value);
-    for (char& c : keyword) c = lower(c);
+    for (char& c : keyword) c = ascii_lower(c);
     const Token value = m_lexer.next(m_file.problem);
     if (m_file.problem) return;
     if (value.kind == TokenKind::end) {
@@ -251,7 +244,7 @@ private:
     }
     if (is_entry_keyword(value.value)) {
       std::string found(value.value);
-      for (char& c : found) c = lower(c);
+      for (char& c : found) c = ascii_lower(c);
       m_file.problem = NetrcProblem{value.line, "'" + keyword + "' is followed by the keyword '" + found + "'"};
       return;
     }

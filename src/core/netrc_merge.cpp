@@ -8,6 +8,7 @@
 // only bytes that change are ones tokenctl owns. What we write is plain (NRC-1 to NRC-6): lowercase
 // keywords, one pair per line, RFC 6750 token characters only, no quoting, no comments.
 #include "tokenctl/error.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/netrc.hpp"
 #include "tokenctl/url.hpp"
 
@@ -41,15 +42,8 @@ bool all_of(std::string_view s, bool (*accept)(char)) {
   return std::all_of(s.begin(), s.end(), [accept](char c) { return accept(c); });
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 bool is_keyword(std::string_view value) {
-  const std::string word = lowercase(value);
+  const std::string word = ascii_lower(value);
   return word == "machine" || word == "default" || word == "macdef" || word == "login" || word == "password" ||
          word == "account";
 }
@@ -135,7 +129,7 @@ std::string merge_one(std::string_view text, const NetrcEntry& update, MergeRepo
   for (std::size_t i = 0; i < file.blocks.size(); ++i) {
     const NetrcBlock& block = file.blocks[i];
     if (block.kind == NetrcBlockKind::default_entry && first_default == nullptr) first_default = &block;
-    if (block.kind == NetrcBlockKind::machine && lowercase(block.name) == update.machine) matches.push_back(i);
+    if (block.kind == NetrcBlockKind::machine && ascii_lower(block.name) == update.machine) matches.push_back(i);
   }
 
   std::vector<Edit> edits;

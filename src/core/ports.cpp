@@ -1,21 +1,10 @@
 #include "tokenctl/ports.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl {
-namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-} // namespace
-
 const std::string* find_header(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers)
-    if (same_name(key, name)) return &value;
+    if (iequals(key, name)) return &value;
   return nullptr;
 }
 

@@ -2,6 +2,7 @@
 // after decoding (a server may write "access\u005ftoken" in JSON, or "access%5Ftoken" in a form),
 // and a truncated body still has its secrets hidden up to the end.
 #include "tokenctl/redact.hpp"
+#include "tokenctl/text.hpp"
 
 #include <array>
 #include <cstdint>
@@ -17,21 +18,6 @@ constexpr std::array<std::string_view, 13> k_secret_keys = {
     "client_secret", "token",        "device_code",      "password",  "client_assertion",
     "assertion",     "subject_token", "actor_token"};
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Decode a form key ('+' and %XX); a malformed escape is kept as it is.
 std::string decode_form_key(std::string_view s) {
@@ -39,8 +25,8 @@ std::string decode_form_key(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]));
       i += 2;
     } else {
       out += s[i];
@@ -92,8 +78,8 @@ std::optional<std::string> json_key_text(std::string_view raw) {
     if (c == 'u') {
       int v = 0;
       for (std::size_t k = 1; k <= 4; ++k) {
-        if (i + k >= raw.size() || hex_value(raw[i + k]) < 0) return std::nullopt;
-        v = v * 16 + hex_value(raw[i + k]);
+        if (i + k >= raw.size() || hex_digit_value(raw[i + k]) < 0) return std::nullopt;
+        v = v * 16 + hex_digit_value(raw[i + k]);
       }
       if (v >= 0x80) return std::nullopt;
       out += static_cast<char>(v);
@@ -206,8 +192,7 @@ std::string redact_url(std::string_view url) {
 
 std::string redact_body(std::string_view content_type, std::string_view body) {
   std::size_t first = skip_space(body, 0);
-  std::string type;
-  for (char c : content_type) type += lower(c);
+  const std::string type = ascii_lower(content_type);
   bool json = type.find("json") != std::string::npos ||
               (first < body.size() && (body[first] == '{' || body[first] == '['));
   return json ? redact_json(body) : redact_form(body);

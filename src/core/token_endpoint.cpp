@@ -1,4 +1,5 @@
 #include "tokenctl/token_endpoint.hpp"
+#include "tokenctl/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,11 +14,6 @@ namespace {
 constexpr std::int64_t k_max_expires_in = 10LL * 365 * 24 * 3600;
 constexpr int k_max_response_depth = 16;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string str(const nlohmann::json& doc, const char* key) {
   const auto it = doc.find(key);

@@ -6,6 +6,7 @@
 // (userinfo, bad escapes, spaces, raw non-ASCII bytes, a port out of range) is safer than a
 // lenient one that guesses: a URL it refuses is reported to the user, never "repaired".
 #include "tokenctl/url.hpp"
+#include "tokenctl/text.hpp"
 
 #include <array>
 #include <cstdint>
@@ -20,27 +21,6 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_unreserved(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower(c);
-  return out;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
-  return true;
-}
 
 // Path, query and fragment characters: printable ASCII but space, '"', '<', '>', '\', '^', '`',
 // '{', '|', '}', and '%' only as the start of a valid escape.
@@ -48,7 +28,7 @@ bool valid_component(std::string_view s, bool allow_query_chars) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '%') {
-      if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) return false;
+      if (i + 2 >= s.size() || hex_digit_value(s[i + 1]) < 0 || hex_digit_value(s[i + 2]) < 0) return false;
       i += 2;
       continue;
     }
@@ -100,8 +80,8 @@ bool parse_groups(std::string_view s, bool quad_allowed, std::vector<std::uint16
     if (part.empty() || part.size() > 4 || out.size() >= 8) return false;
     unsigned value = 0;
     for (char c : part) {
-      if (hex_value(c) < 0) return false;
-      value = value * 16 + static_cast<unsigned>(hex_value(c));
+      if (hex_digit_value(c) < 0) return false;
+      value = value * 16 + static_cast<unsigned>(hex_digit_value(c));
     }
     out.push_back(static_cast<std::uint16_t>(value));
     if (colon == std::string_view::npos) return true;
@@ -169,7 +149,7 @@ bool parse_authority(std::string_view authority, Url& url) {
     if (value < 1 || value > 65535) return false;
     url.port = value;
   }
-  url.host = lowercase(host);
+  url.host = ascii_lower(host);
   return true;
 }
 
@@ -179,7 +159,7 @@ std::optional<Url> parse_url(std::string_view text) {
   const std::size_t colon = text.find("://");
   if (colon == std::string_view::npos) return std::nullopt;
   Url url;
-  url.scheme = lowercase(text.substr(0, colon));
+  url.scheme = ascii_lower(text.substr(0, colon));
   if (url.scheme != "http" && url.scheme != "https") return std::nullopt;
   std::string_view rest = text.substr(colon + 3);
 
@@ -218,7 +198,7 @@ std::string format_url(const Url& url) {
 
 bool is_loopback_host(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (equals_ignoring_case(host, "localhost")) return true;
+  if (iequals(host, "localhost")) return true;
   if (const auto quad = parse_ipv4(host)) return (*quad)[0] == 127;
   if (const auto groups = parse_ipv6(host)) {
     for (std::size_t i = 0; i < 7; ++i)
@@ -275,7 +255,7 @@ std::optional<std::string> form_decode(std::string_view s) {
       out += ' ';
     } else if (s[i] == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
-      const int high = hex_value(s[i + 1]), low = hex_value(s[i + 2]);
+      const int high = hex_digit_value(s[i + 1]), low = hex_digit_value(s[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       out += static_cast<char>(high * 16 + low);
       i += 2;

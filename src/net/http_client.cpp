@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "sys/files.hpp"
 #include "tokenctl/error.hpp"
 #include "tokenctl/redact.hpp"
 #include "tokenctl/url.hpp"
@@ -43,8 +44,8 @@ void collect_body(void* ctx, const char* data, size_t len) {
   }
 }
 
-[[noreturn]] void throw_failure(int result, const std::string& url, const std::string& detail, int os_error,
-                                const HttpClientOptions& options) {
+[[noreturn]] void throw_failure(int result, const std::string& url, const std::string& ca_file,
+                                const std::string& detail, int os_error, const HttpClientOptions& options) {
   switch (result) {
   case TOKENCTL_HTTP_RESOLVE_FAILED:
     throw HttpError("cannot resolve the host name of " + url + ": " + detail, false);
@@ -64,6 +65,8 @@ void collect_body(void* ctx, const char* data, size_t len) {
                     true);
   case TOKENCTL_HTTP_BAD_REQUEST:
     throw Error(ErrorKind::config, "cannot send a request to " + url + ": " + detail);
+  case TOKENCTL_HTTP_BAD_CA:
+    throw Error(ErrorKind::config, "cannot send a request to " + url + ": the CA file " + ca_file + " " + detail);
   default:
     throw HttpError("request to " + url + " failed: " + detail, true);
   }
@@ -93,7 +96,7 @@ std::string describe_size(std::size_t bytes) {
 HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
   const std::string shown_url = url_for_messages(request.url);
   if (std::string problem = endpoint_url_problem(request.url); !problem.empty())
-    throw Error(ErrorKind::config, "refusing to send a request to " + shown_url + ": " + problem);
+    throw Error(ErrorKind::failure, "refusing to send a request to " + shown_url + ": " + problem);
   auto parsed = parse_url(request.url);
   const bool loopback = parsed && is_loopback_host(parsed->host);
   const bool allow_http = loopback && parsed->scheme == "http";
@@ -107,6 +110,21 @@ HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
   logged.headers = headers;
   log_request(logged);
 
+  // The CA file is read here, not by the module: opened without blocking and required to be a
+  // regular file, so that a FIFO or a device in its place cannot hang the request.
+  std::string ca_pem;
+  if (!request.ca_file.empty()) {
+    const std::string refused = "cannot send a request to " + shown_url + ": ";
+    std::optional<std::string> text;
+    try {
+      text = sys::read_file(request.ca_file, k_max_ca_file_bytes, ErrorKind::config);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::config, refused + "the CA file: " + e.what());
+    }
+    if (!text) throw Error(ErrorKind::config, refused + "cannot read the CA file " + request.ca_file + ": No such file or directory");
+    ca_pem = std::move(*text);
+  }
+
   Collector collector;
   int os_error = 0;
   tokenctl_http_request c_request{};
@@ -116,7 +134,8 @@ HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
   c_request.header_count = c_headers.size();
   c_request.body = request.body.data();
   c_request.body_len = request.body.size();
-  c_request.ca_file = request.ca_file.empty() ? nullptr : request.ca_file.c_str();
+  c_request.ca_pem = ca_pem.empty() ? nullptr : ca_pem.data();
+  c_request.ca_pem_len = ca_pem.size();
   c_request.connect_timeout_ms = static_cast<long>(m_options.connect_timeout.count());
   c_request.total_timeout_ms = static_cast<long>(m_options.total_timeout.count());
   c_request.max_body_bytes = m_options.max_body_bytes;
@@ -132,7 +151,7 @@ HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
   char errbuf[512] = {};
   long status = 0;
   int result = module.http_perform(&c_request, &status, errbuf, sizeof errbuf);
-  if (result != TOKENCTL_HTTP_OK) throw_failure(result, shown_url, errbuf, os_error, m_options);
+  if (result != TOKENCTL_HTTP_OK) throw_failure(result, shown_url, request.ca_file, errbuf, os_error, m_options);
   if (collector.failed) throw Error(ErrorKind::failure, "out of memory reading the response from " + shown_url);
   collector.response.status = status;
   log_response(collector.response);

@@ -15,6 +15,7 @@ namespace tokenctl::net {
 inline constexpr std::chrono::milliseconds k_connect_timeout{10'000};
 inline constexpr std::chrono::milliseconds k_total_timeout{30'000};
 inline constexpr std::size_t k_max_response_bytes = 1024 * 1024;
+inline constexpr std::size_t k_max_ca_file_bytes = 1024 * 1024;
 
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout = k_connect_timeout;

@@ -19,14 +19,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "sys/fd.hpp"
 #include "tokenctl/callback_page.hpp"
 #include "tokenctl/error.hpp"
 #include "tokenctl/http_request.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::net {
 namespace {
@@ -36,28 +37,7 @@ constexpr std::chrono::milliseconds k_linger{1000}; // how long to wait for the 
 constexpr int k_listen_backlog = 64;
 constexpr std::size_t k_max_head_bytes = k_max_request_line + k_max_header_block + 2;
 
-class Fd {
-public:
-  explicit Fd(int fd = -1) : m_fd(fd) {}
-  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  void reset() {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = -1;
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-  int release() { return std::exchange(m_fd, -1); }
-
-private:
-  int m_fd;
-};
+using sys::Fd;
 
 enum class Phase { reading, writing, lingering, closed };
 
@@ -111,9 +91,7 @@ CallbackReply error_reply(int status) { return {status, status_page(status, reas
 
 bool host_is_ours(const RequestHead& head, int port) {
   if (head.count("Host") != 1) return false;
-  std::string host = head.header("Host");
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string host = ascii_lower(head.header("Host"));
   std::string suffix = ":" + std::to_string(port);
   return host == "127.0.0.1" + suffix || host == "localhost" + suffix;
 }
@@ -186,24 +164,7 @@ LoopbackListener LoopbackListener::bind_loopback(int port) {
   socklen_t len = sizeof addr;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     throw Error(ErrorKind::failure, where + std::strerror(errno));
-  return LoopbackListener(fd.release(), ntohs(addr.sin_port));
-}
-
-LoopbackListener::LoopbackListener(LoopbackListener&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_port(other.m_port), m_client_timeout(other.m_client_timeout) {}
-
-LoopbackListener& LoopbackListener::operator=(LoopbackListener&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = std::exchange(other.m_fd, -1);
-    m_port = other.m_port;
-    m_client_timeout = other.m_client_timeout;
-  }
-  return *this;
-}
-
-LoopbackListener::~LoopbackListener() {
-  if (m_fd >= 0) ::close(m_fd);
+  return LoopbackListener(std::move(fd), ntohs(addr.sin_port));
 }
 
 namespace {
@@ -329,7 +290,7 @@ private:
 
 void LoopbackListener::serve(std::chrono::steady_clock::time_point deadline, const std::string& timeout_message,
                              const CallbackHandler& handler, const FdWatch& extra) {
-  Session session(m_fd, m_port, m_client_timeout, handler);
+  Session session(m_fd.get(), m_port, m_client_timeout, handler);
   std::vector<pollfd> fds;
   for (;;) {
     Clock::time_point now = Clock::now();

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "sys/fd.hpp"
+
 namespace tokenctl::net {
 
 inline constexpr std::chrono::milliseconds k_client_timeout{5000};
@@ -33,12 +35,7 @@ public:
   // redirect_port)", or with the system's reason for other failures.
   static LoopbackListener bind_loopback(int port);
 
-  LoopbackListener(LoopbackListener&& other) noexcept;
-  LoopbackListener& operator=(LoopbackListener&& other) noexcept;
-  LoopbackListener(const LoopbackListener&) = delete;
-  LoopbackListener& operator=(const LoopbackListener&) = delete;
-  // Close the socket (and any client still connected): the port is free afterwards.
-  ~LoopbackListener();
+  // Moving is allowed; the socket is closed (and the port free) when the listener goes.
 
   // Return the bound port.
   [[nodiscard]] int port() const noexcept { return m_port; }
@@ -55,9 +52,9 @@ public:
              const CallbackHandler& handler, const FdWatch& extra = {});
 
 private:
-  LoopbackListener(int fd, int port) : m_fd(fd), m_port(port) {}
+  LoopbackListener(sys::Fd fd, int port) : m_fd(std::move(fd)), m_port(port) {}
 
-  int m_fd = -1;
+  sys::Fd m_fd;
   int m_port = 0;
   std::chrono::milliseconds m_client_timeout = k_client_timeout;
 };

@@ -15,7 +15,6 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-#include <utility>
 
 #include "tokenctl/error.hpp"
 
@@ -48,10 +47,10 @@ int open_lock_file(const std::string& lock_path) {
 } // namespace
 
 FileLock FileLock::acquire(const std::string& lock_path, std::chrono::milliseconds max_wait) {
-  FileLock lock(open_lock_file(lock_path));
+  FileLock lock(Fd(open_lock_file(lock_path)));
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
   while (true) {
-    if (::flock(lock.m_fd, LOCK_EX | LOCK_NB) == 0) return lock;
+    if (::flock(lock.m_fd.get(), LOCK_EX | LOCK_NB) == 0) return lock;
     const int e = errno;
     if (e == EINTR) continue;
     if (e != EWOULDBLOCK)
@@ -63,20 +62,6 @@ FileLock FileLock::acquire(const std::string& lock_path, std::chrono::millisecon
                   "remove nothing: run the command again once the other tokenctl has finished");
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_poll_interval, deadline - now));
   }
-}
-
-FileLock::FileLock(FileLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = std::exchange(other.m_fd, -1);
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  if (m_fd >= 0) ::close(m_fd);
 }
 
 } // namespace tokenctl::sys

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "sys/fd.hpp"
+
 namespace tokenctl::sys {
 
 class FileLock {
@@ -12,15 +14,11 @@ public:
   // polling until `max_wait` has passed; then throw Error(failure) naming the lock file.
   static FileLock acquire(const std::string& lock_path, std::chrono::milliseconds max_wait);
 
-  FileLock(FileLock&& other) noexcept;
-  FileLock& operator=(FileLock&& other) noexcept;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  // Moving is allowed; the lock is released when its holder goes.
 
 private:
-  explicit FileLock(int fd) : m_fd(fd) {}
-  int m_fd = -1;
+  explicit FileLock(Fd fd) : m_fd(std::move(fd)) {}
+  Fd m_fd;
 };
 
 } // namespace tokenctl::sys

@@ -19,47 +19,19 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
+
+#include "sys/fd.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::sys {
 
 namespace {
 
-// Owns a file descriptor.
-class Fd {
-public:
-  explicit Fd(int fd = -1) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const { return m_fd; }
-  // Take ownership of `fd`, closing any descriptor held before.
-  void adopt(int fd) {
-    reset();
-    m_fd = fd;
-  }
-  // Close the descriptor; return close(2)'s result.
-  int reset() {
-    const int rc = m_fd >= 0 ? ::close(m_fd) : 0;
-    m_fd = -1;
-    return rc;
-  }
-
-private:
-  int m_fd;
-};
-
 std::string errno_text(int e) { return std::strerror(e); }
 
 Error failure(const std::string& message, const std::string& hint = {}) {
   return Error(ErrorKind::failure, message, hint);
-}
-
-std::string octal_mode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
 }
 
 // Read from `fd` until end of file or until `limit` bytes are held; return false on a read error.
@@ -137,7 +109,10 @@ public:
   [[nodiscard]] int fd() const { return m_fd.get(); }
   [[nodiscard]] const std::string& name() const { return m_name; }
   // Close the descriptor; return close(2)'s result.
-  int close() { return m_fd.reset(); }
+  int close() {
+    const int fd = m_fd.release();
+    return fd >= 0 ? ::close(fd) : 0;
+  }
   // Keep the file: it has been renamed to its final name.
   void commit() { m_committed = true; }
 
@@ -159,7 +134,7 @@ void TempFile::create(const std::string& target, mode_t mode) {
     const int fd = ::openat(m_dirfd, m_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) continue;
     if (fd < 0) throw failure("cannot write " + target + ": " + errno_text(errno));
-    m_fd.adopt(fd);
+    m_fd.reset(fd);
     m_created = true;
   }
   if (!m_created) throw failure("cannot write " + target + ": no free temporary file name");

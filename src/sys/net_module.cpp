@@ -17,6 +17,9 @@
 #ifndef TOKENCTL_MODULE_RELDIR
 #define TOKENCTL_MODULE_RELDIR "../lib/tokenctl"
 #endif
+#ifndef TOKENCTL_MODULE_ABSDIR
+#define TOKENCTL_MODULE_ABSDIR "/usr/local/lib/tokenctl"
+#endif
 
 namespace tokenctl::sys {
 namespace {
@@ -55,11 +58,10 @@ bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
 } // namespace
 
-std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir) {
-  std::string dir = ".";
-  std::size_t slash = exe_path.rfind('/');
-  if (slash == 0) dir = "";
-  else if (slash != std::string::npos) dir = exe_path.substr(0, slash);
+std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir,
+                                               const std::string& absdir) {
+  if (exe_path.empty() || exe_path.front() != '/') return {absdir + "/" + k_net_module_file};
+  const std::string dir = exe_path.substr(0, exe_path.rfind('/'));  // "" for a program in /
   return {dir + "/" + k_net_module_file, dir + "/" + reldir + "/" + k_net_module_file};
 }
 
@@ -82,7 +84,7 @@ const tokenctl_net_module& load_net_module(const std::vector<std::string>& candi
 const tokenctl_net_module& net_module() {
   // A function-local static: initialised once, thread-safe; a throw leaves it for the next call.
   static const tokenctl_net_module& module =
-      load_net_module(net_module_candidates(self_exe(), TOKENCTL_MODULE_RELDIR));
+      load_net_module(net_module_candidates(self_exe(), TOKENCTL_MODULE_RELDIR, TOKENCTL_MODULE_ABSDIR));
   return module;
 }
 
@@ -95,8 +97,9 @@ std::string ModuleRandom::bytes(std::size_t n) {
 
 std::string ModuleHasher::sha256(std::string_view data) {
   std::string out(32, '\0');
-  m_source().sha256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                    reinterpret_cast<unsigned char*>(out.data()));
+  if (m_source().sha256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                        reinterpret_cast<unsigned char*>(out.data())) != 0)
+    throw Error(ErrorKind::failure, "cannot compute a SHA-256 digest with OpenSSL");
   return out;
 }
 

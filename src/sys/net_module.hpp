@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "net/module_abi.h"
+#include "abi/net_module.h"
 #include "tokenctl/ports.hpp"
 
 namespace tokenctl::sys {
@@ -21,8 +21,12 @@ using NetModuleSource = const tokenctl_net_module& (*)();
 const tokenctl_net_module& net_module();
 
 // Return where to look for the module, in order: the folder of `exe_path`, then that folder
-// + "/" + `reldir` (TOKENCTL_MODULE_RELDIR in the program).
-std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir);
+// + "/" + `reldir` (TOKENCTL_MODULE_RELDIR in the program). When `exe_path` is not an absolute
+// path (/proc/self/exe could not be read, in a chroot or sandbox without /proc), only the
+// absolute installation folder `absdir` (TOKENCTL_MODULE_ABSDIR): never a relative path, which
+// would load whatever module the working folder holds.
+std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir,
+                                               const std::string& absdir);
 
 // dlopen the first candidate that loads and has a matching ABI version; return its module.
 // Throws Error(failure) as net_module() does, naming every candidate and the first reason.
@@ -43,7 +47,7 @@ private:
 class ModuleHasher : public Hasher {
 public:
   explicit ModuleHasher(NetModuleSource source = &net_module) : m_source(source) {}
-  // Return the 32-byte SHA-256 digest of `data`.
+  // Return the 32-byte SHA-256 digest of `data`; throws Error(failure) if OpenSSL fails.
   std::string sha256(std::string_view data) override;
 
 private:

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include "sys/os.hpp"
 #include "tokenctl/error.hpp"
@@ -68,14 +69,11 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : m_pid(other.m_pid), m_pidfd(other.m_pidfd), m_reaped(other.m_reaped) {
-  other.m_pid = -1;
-  other.m_pidfd = -1;
-  other.m_reaped = true;
-}
+    : m_pid(std::exchange(other.m_pid, -1)), m_pidfd(std::move(other.m_pidfd)),
+      m_reaped(std::exchange(other.m_reaped, true)) {}
 
 ChildProcess::~ChildProcess() {
-  if (m_pidfd >= 0) ::close(m_pidfd);
+  m_pidfd.reset();
   if (m_pid > 0 && !m_reaped) {
     ::kill(m_pid, SIGTERM);
     int status = 0;
@@ -96,8 +94,8 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
     if (r < 0 && errno != EINTR) throw Error(ErrorKind::failure, std::string("cannot wait for the command: ") + std::strerror(errno));
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    if (m_pidfd >= 0) {
-      pollfd p{m_pidfd, POLLIN, 0};
+    if (m_pidfd) {
+      pollfd p{m_pidfd.get(), POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 60'000)));
     } else {
       ::poll(nullptr, 0, static_cast<int>(std::min<long long>(left.count(), 100)));

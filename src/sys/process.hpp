@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "sys/fd.hpp"
+
 namespace tokenctl::sys {
 
 class ChildProcess {
@@ -22,6 +24,7 @@ public:
   ChildProcess& operator=(ChildProcess&&) = delete;
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
+  // Stop a child that is still running (SIGTERM) and reap it.
   ~ChildProcess();
 
   // Return the child's process id.
@@ -33,7 +36,7 @@ public:
 private:
   ChildProcess(pid_t pid, int pidfd) : m_pid(pid), m_pidfd(pidfd) {}
   pid_t m_pid = -1;
-  int m_pidfd = -1;
+  Fd m_pidfd;
   bool m_reaped = false;
 };
 

@@ -69,7 +69,7 @@ RawResponse read_response(int fd) {
   return response;
 }
 
-RawResponse exchange(int port, const std::string& request) {
+RawResponse round_trip(int port, const std::string& request) {
   int fd = connect_to(port);
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   return read_response(fd);
@@ -123,7 +123,7 @@ TEST_CASE("an ephemeral port - the callback reaches the handler and gets a safe 
   const int port = listener.port();
   CHECK(port > 0);
   auto client = std::async(std::launch::async, [&] {
-    return exchange(port, get_request("/callback?code=abc&state=s%20t", our_host(port)));
+    return round_trip(port, get_request("/callback?code=abc&state=s%20t", our_host(port)));
   });
   Recorder recorder;
   serve_briefly(listener, recorder);
@@ -143,8 +143,8 @@ TEST_CASE("a stray /favicon.ico gets 404 and serving continues") {
   auto listener = net::LoopbackListener::bind_loopback(0);
   const int port = listener.port();
   auto client = std::async(std::launch::async, [&] {
-    RawResponse favicon = exchange(port, get_request("/favicon.ico", our_host(port)));
-    RawResponse callback = exchange(port, get_request("/callback?code=x", our_host(port)));
+    RawResponse favicon = round_trip(port, get_request("/favicon.ico", our_host(port)));
+    RawResponse callback = round_trip(port, get_request("/callback?code=x", our_host(port)));
     return std::make_pair(favicon, callback);
   });
   Recorder recorder;
@@ -163,12 +163,12 @@ TEST_CASE("a request whose Host is not our address is refused before the handler
   auto client = std::async(std::launch::async, [&] {
     std::vector<int> statuses;
     for (const std::string& host : std::vector<std::string>{"evil.example:" + p, "127.0.0.1:1", "127.0.0.1", "[::1]:" + p})
-      statuses.push_back(exchange(port, get_request("/callback?code=x", host)).status);
-    statuses.push_back(exchange(port, "GET /callback?code=x HTTP/1.1\r\n\r\n").status);
+      statuses.push_back(round_trip(port, get_request("/callback?code=x", host)).status);
+    statuses.push_back(round_trip(port, "GET /callback?code=x HTTP/1.1\r\n\r\n").status);
     statuses.push_back(
-        exchange(port, "GET /callback HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nHost: evil:" + p + "\r\n\r\n").status);
-    statuses.push_back(exchange(port, get_request("/favicon.ico", "LocalHost:" + p)).status);
-    statuses.push_back(exchange(port, get_request("/callback?code=y", "localhost:" + p)).status);
+        round_trip(port, "GET /callback HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nHost: evil:" + p + "\r\n\r\n").status);
+    statuses.push_back(round_trip(port, get_request("/favicon.ico", "LocalHost:" + p)).status);
+    statuses.push_back(round_trip(port, get_request("/callback?code=y", "localhost:" + p)).status);
     return statuses;
   });
   Recorder recorder;
@@ -182,10 +182,10 @@ TEST_CASE("other methods get 405 - garbage 400 - an oversized head 431 - serving
   const int port = listener.port();
   auto client = std::async(std::launch::async, [&] {
     std::vector<RawResponse> responses;
-    responses.push_back(exchange(port, get_request("/callback?code=x", our_host(port), "POST")));
-    responses.push_back(exchange(port, "\x16\x03\x01 not http\r\n\r\n"));
-    responses.push_back(exchange(port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n"));
-    responses.push_back(exchange(port, get_request("/callback?code=z", our_host(port))));
+    responses.push_back(round_trip(port, get_request("/callback?code=x", our_host(port), "POST")));
+    responses.push_back(round_trip(port, "\x16\x03\x01 not http\r\n\r\n"));
+    responses.push_back(round_trip(port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n"));
+    responses.push_back(round_trip(port, get_request("/callback?code=z", our_host(port))));
     return responses;
   });
   Recorder recorder;
@@ -225,7 +225,7 @@ TEST_CASE("silent clients that connect and send nothing do not block the real ca
     ::send(silent, "GET /call", 9, MSG_NOSIGNAL); // and then nothing more
     auto start = Clock::now();
     auto client = std::async(std::launch::async, [&] {
-      return exchange(port, get_request("/callback?code=x", our_host(port)));
+      return round_trip(port, get_request("/callback?code=x", our_host(port)));
     });
     Recorder recorder;
     serve_briefly(listener, recorder);
@@ -238,7 +238,7 @@ TEST_CASE("silent clients that connect and send nothing do not block the real ca
     auto client = std::async(std::launch::async, [&] {
       for (std::size_t i = 0; i < net::k_max_clients + 4; ++i) silent.push_back(connect_to(port));
       std::this_thread::sleep_for(200ms);
-      return exchange(port, get_request("/callback?code=x", our_host(port)));
+      return round_trip(port, get_request("/callback?code=x", our_host(port)));
     });
     Recorder recorder;
     serve_briefly(listener, recorder);
@@ -259,7 +259,7 @@ TEST_CASE("a silent client is closed after the client timeout") {
     pollfd p{silent, POLLIN, 0};
     ::poll(&p, 1, 5000);
     auto waited = Clock::now() - start;
-    exchange(port, get_request("/callback", our_host(port)));
+    round_trip(port, get_request("/callback", our_host(port)));
     return waited;
   });
   Recorder recorder;
@@ -311,8 +311,8 @@ TEST_CASE("the port is free after destruction - also after serving a callback") 
   {
     auto listener = net::LoopbackListener::bind_loopback(port);
     auto client = std::async(std::launch::async, [&] {
-      exchange(port, get_request("/favicon.ico", our_host(port)));
-      return exchange(port, get_request("/callback?code=x", our_host(port)));
+      round_trip(port, get_request("/favicon.ico", our_host(port)));
+      return round_trip(port, get_request("/callback?code=x", our_host(port)));
     });
     Recorder recorder;
     serve_briefly(listener, recorder);
@@ -335,7 +335,7 @@ TEST_CASE("connections the listener drops leave the port free at once") {
       std::this_thread::sleep_for(600ms);
       for (std::size_t i = 0; i < net::k_max_clients + 2; ++i) attackers.push_back(connect_to(port)); // 2 evicted
       std::this_thread::sleep_for(100ms);
-      return exchange(port, get_request("/callback?code=x", our_host(port))); // the rest dropped when done
+      return round_trip(port, get_request("/callback?code=x", our_host(port))); // the rest dropped when done
     });
     Recorder recorder;
     serve_briefly(listener, recorder);

@@ -82,10 +82,17 @@ TEST_CASE("an HTTP exchange through the loaded module - as the program makes it"
 }
 
 TEST_CASE("candidates: beside the executable - then the installed library folder") {
-  CHECK(sys::net_module_candidates("/usr/bin/tokenctl", "../lib/tokenctl") ==
+  CHECK(sys::net_module_candidates("/usr/bin/tokenctl", "../lib/tokenctl", "/usr/lib/tokenctl") ==
         std::vector<std::string>{"/usr/bin/tokenctl-net.so", "/usr/bin/../lib/tokenctl/tokenctl-net.so"});
-  CHECK(sys::net_module_candidates("/tokenctl", "../lib")[0] == "/tokenctl-net.so");
-  CHECK(sys::net_module_candidates("", "../lib")[0] == "./tokenctl-net.so");
+  CHECK(sys::net_module_candidates("/tokenctl", "../lib", "/usr/lib/tokenctl")[0] == "/tokenctl-net.so");
+}
+
+TEST_CASE("candidates without a readable /proc/self/exe: the absolute install folder, never a relative path") {
+  // A relative candidate would load whatever tokenctl-net.so the working folder holds.
+  CHECK(sys::net_module_candidates("", "../lib/tokenctl", "/usr/lib/tokenctl") ==
+        std::vector<std::string>{"/usr/lib/tokenctl/tokenctl-net.so"});
+  CHECK(sys::net_module_candidates("tokenctl", "../lib/tokenctl", "/opt/t/lib/tokenctl") ==
+        std::vector<std::string>{"/opt/t/lib/tokenctl/tokenctl-net.so"});
 }
 
 TEST_CASE("a missing module: the message names every place searched and what to do") {

@@ -2,23 +2,21 @@
 // Everything else in the module is compiled with hidden visibility.
 #include <cstddef>
 
-#include "net/curl_http.hpp"
-#include "net/module_abi.h"
-#include "sys/openssl_crypto.hpp"
+#include "abi/net_module.h"
+#include "netmod/curl_http.hpp"
+#include "netmod/openssl_crypto.hpp"
 
 namespace {
 
 int http_perform(const tokenctl_http_request* request, long* status, char* errbuf, size_t errbuf_len) {
   if (request == nullptr) return TOKENCTL_HTTP_BAD_REQUEST;
-  return tokenctl::net::curl_http_perform(*request, status, errbuf, errbuf_len);
+  return tokenctl::netmod::curl_http_perform(*request, status, errbuf, errbuf_len);
 }
 
-int random_bytes(unsigned char* out, size_t n) {
-  return tokenctl::sys::openssl_random_bytes(out, n) ? 0 : -1;
-}
+int random_bytes(unsigned char* out, size_t n) { return tokenctl::netmod::openssl_random_bytes(out, n) ? 0 : -1; }
 
-void sha256(const unsigned char* data, size_t n, unsigned char out[32]) {
-  tokenctl::sys::openssl_sha256(data, n, out);
+int sha256(const unsigned char* data, size_t n, unsigned char out[32]) {
+  return tokenctl::netmod::openssl_sha256(data, n, out) ? 0 : -1;
 }
 
 const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256};

@@ -5,7 +5,7 @@
 // only the final response's headers and body may reach the program. Both are capped, so memory
 // stays bounded: the body by max_body_bytes (also told to libcurl, which refuses a longer
 // Content-Length up front), the headers by k_max_header_bytes.
-#include "net/curl_http.hpp"
+#include "netmod/curl_http.hpp"
 
 #include <curl/curl.h>
 
@@ -18,14 +18,14 @@
 #include <utility>
 #include <vector>
 
-#include "sys/openssl_crypto.hpp"
+#include "netmod/openssl_crypto.hpp"
+#include "sys/fd.hpp"
+#include "tokenctl/text.hpp"
 
-namespace tokenctl::net {
+namespace tokenctl::netmod {
 namespace {
 
-template <auto Fn> struct CDeleter {
-  template <class T> void operator()(T* p) const noexcept { Fn(p); }
-};
+using sys::CDeleter;
 using CurlEasy = std::unique_ptr<CURL, CDeleter<curl_easy_cleanup>>;
 using CurlList = std::unique_ptr<curl_slist, CDeleter<curl_slist_free_all>>;
 
@@ -40,13 +40,6 @@ struct Transfer {
   std::vector<std::pair<std::string, std::string>> headers; // of the latest response
   std::string body;                                          // of the latest response
 };
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 size_t on_write(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
@@ -86,9 +79,13 @@ size_t on_header_line(char* data, size_t size, size_t count, void* user) {
 }
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
-  return sys::add_ca_file_to_ssl_ctx(ssl_ctx, static_cast<const char*>(user)) ? CURLE_OK
-                                                                               : CURLE_SSL_CACERT_BADFILE;
+  const auto& request = *static_cast<const tokenctl_http_request*>(user);
+  return add_ca_pem_to_ssl_ctx(ssl_ctx, std::string_view(request.ca_pem, request.ca_pem_len))
+             ? CURLE_OK
+             : CURLE_SSL_CACERT_BADFILE;
 }
+
+bool has_ca_pem(const tokenctl_http_request& request) { return request.ca_pem != nullptr && request.ca_pem_len > 0; }
 
 void put_error(char* errbuf, std::size_t errbuf_len, std::string_view text) {
   if (errbuf == nullptr || errbuf_len == 0) return;
@@ -190,9 +187,9 @@ bool set_connection(CURL* easy, const tokenctl_http_request& request) {
   // Without no_proxy, proxies come from the environment (http_proxy, https_proxy, no_proxy) as
   // curl does by default. CURLOPT_CAINFO stays at the system bundle: ca_file is added to it.
   bool ok = !request.no_proxy || curl_easy_setopt(easy, CURLOPT_NOPROXY, "*") == CURLE_OK;
-  if (request.ca_file != nullptr && request.ca_file[0] != '\0')
+  if (has_ca_pem(request))
     ok = ok && curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) == CURLE_OK &&
-         curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, request.ca_file) == CURLE_OK;
+         curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, const_cast<tokenctl_http_request*>(&request)) == CURLE_OK;
   return ok;
 }
 
@@ -210,11 +207,11 @@ int check_request(const tokenctl_http_request& request, char* errbuf, std::size_
     put_error(errbuf, errbuf_len, "only GET and POST requests with a URL are supported");
     return TOKENCTL_HTTP_BAD_REQUEST;
   }
-  if (request.ca_file != nullptr && request.ca_file[0] != '\0') {
-    std::string problem = sys::ca_file_problem(request.ca_file);
+  if (has_ca_pem(request)) {
+    std::string problem = ca_pem_problem(std::string_view(request.ca_pem, request.ca_pem_len));
     if (!problem.empty()) {
       put_error(errbuf, errbuf_len, problem);
-      return TOKENCTL_HTTP_BAD_REQUEST;
+      return TOKENCTL_HTTP_BAD_CA;
     }
   }
   if (!global_init()) {
@@ -285,4 +282,4 @@ int curl_http_perform(const tokenctl_http_request& request, long* status, char* 
   }
 }
 
-} // namespace tokenctl::net
+} // namespace tokenctl::netmod

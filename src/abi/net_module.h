@@ -1,5 +1,8 @@
 /* The C interface between the program and its network module (tokenctl-net.so).
  *
+ * Where: src/abi holds the C interfaces between the program and the modules it loads, so that
+ * both sides include them without one layer reaching into another.
+ *
  * Why a module: linking libcurl and OpenSSL costs several milliseconds at every start, and
  * `tokenctl token` with a cached token must not pay it. The program dlopen()s this module on
  * its first HTTP request, CSPRNG read or hash. Only C types cross the boundary: the program and
@@ -14,7 +17,7 @@
 extern "C" {
 #endif
 
-#define TOKENCTL_NET_ABI_VERSION 1
+#define TOKENCTL_NET_ABI_VERSION 2
 #define TOKENCTL_NET_ENTRY "tokenctl_net_module_v1"
 
 struct tokenctl_http_header {
@@ -31,7 +34,8 @@ struct tokenctl_http_request {
   size_t header_count;
   const char* body;                /* may be NULL when body_len == 0 */
   size_t body_len;
-  const char* ca_file;             /* extra trusted CAs (PEM), or NULL */
+  const char* ca_pem;              /* extra trusted CAs: PEM text the program read (ca_file), or NULL */
+  size_t ca_pem_len;
   long connect_timeout_ms;
   long total_timeout_ms;
   size_t max_body_bytes;           /* a longer body aborts the transfer: TOKENCTL_HTTP_TOO_LARGE */
@@ -57,8 +61,9 @@ enum tokenctl_http_result {
   TOKENCTL_HTTP_TIMEOUT = 4,         /* may have been sent */
   TOKENCTL_HTTP_TOO_LARGE = 5,       /* response body over max_body_bytes */
   TOKENCTL_HTTP_FAILED = 6,          /* other transfer failure; may have been sent */
-  TOKENCTL_HTTP_BAD_REQUEST = 7,     /* malformed URL, refused scheme, unusable ca_file; not sent */
-  TOKENCTL_HTTP_CONNECT_TIMEOUT = 8  /* not sent: timed out before the request went out */
+  TOKENCTL_HTTP_BAD_REQUEST = 7,     /* malformed URL, refused scheme; not sent */
+  TOKENCTL_HTTP_CONNECT_TIMEOUT = 8, /* not sent: timed out before the request went out */
+  TOKENCTL_HTTP_BAD_CA = 9           /* not sent: ca_pem holds no certificate */
 };
 
 struct tokenctl_net_module {
@@ -69,8 +74,8 @@ struct tokenctl_net_module {
                       size_t errbuf_len);
   /* Fill out with n bytes from OpenSSL's CSPRNG; 0 on success. */
   int (*random_bytes)(unsigned char* out, size_t n);
-  /* SHA-256 of data. */
-  void (*sha256)(const unsigned char* data, size_t n, unsigned char out[32]);
+  /* SHA-256 of data into out; 0 on success. */
+  int (*sha256)(const unsigned char* data, size_t n, unsigned char out[32]);
 };
 
 typedef const struct tokenctl_net_module* (*tokenctl_net_entry_fn)(void);
