@@ -25,8 +25,8 @@ std::string redact_header(std::string_view name, std::string_view value);
 // Return `url` with the values of secret keys in its query and fragment, and any userinfo
 // password, replaced by "[redacted]".
 std::string redact_url(std::string_view url);
-// Return a message body for logging: redact_json for JSON (by Content-Type or a leading '{' or
-// '['), else redact_form.
+// Return a message body for logging: redacted both as JSON and as a form, whatever its
+// Content-Type says (`content_type` is kept for the callers' sake and not trusted).
 std::string redact_body(std::string_view content_type, std::string_view body);
 
 } // namespace tokenctl

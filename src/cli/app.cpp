@@ -23,11 +23,6 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("-q,--quiet", g.quiet, "Print no messages but errors and warnings");
 }
 
-void print_error(std::ostream& err, const Error& e) {
-  err << "tokenctl: error: " << e.what() << '\n';
-  if (!e.hint().empty()) err << "tokenctl: hint: " << e.hint() << '\n';
-}
-
 } // namespace
 
 int run(int argc, char** argv) {
@@ -46,8 +41,7 @@ int run(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "tokenctl: error: " << e.what() << '\n'
-              << "tokenctl: hint: run \"tokenctl --help\" for usage\n";
+    print_error(std::cerr, Error(ErrorKind::usage, e.what(), "run \"tokenctl --help\" for usage"));
     return static_cast<int>(ErrorKind::usage);
   }
   try {
@@ -62,7 +56,7 @@ int run(int argc, char** argv) {
     std::cerr << "tokenctl: error: internal error while handling JSON\n";
     return static_cast<int>(ErrorKind::failure);
   } catch (const std::exception& e) {
-    std::cerr << "tokenctl: error: internal error: " << e.what() << '\n';
+    print_error(std::cerr, Error(ErrorKind::failure, std::string("internal error: ") + e.what()));
     return static_cast<int>(ErrorKind::failure);
   }
 }

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -25,7 +26,7 @@ int run_list(Context& ctx) {
       add_expiry_json(row, set, now);
       rows.push_back(std::move(row));
     }
-    ctx.out << rows.dump(2) << '\n';
+    ctx.out << json_text(rows, 2) << '\n';
     return 0;
   }
   if (config.profiles.empty()) {
@@ -42,7 +43,7 @@ int run_list(Context& ctx) {
   for (const auto& p : config.profiles) {
     const auto it = cache.tokens.find(p.name);
     const TokenSet* set = it == cache.tokens.end() ? nullptr : &it->second;
-    ctx.out << std::left << std::setw(int(name_width) + 2) << p.name << std::setw(int(host_width) + 2) << p.host
+    ctx.out << std::left << std::setw(int(name_width) + 2) << p.name << std::setw(int(host_width) + 2) << sanitize(p.host)
             << std::setw(13) << status_name(token_status(set, now)) << time_left_text(set, now) << '\n';
   }
   return 0;

@@ -89,7 +89,10 @@ bool wants_openid(const ClientSettings& c) {
 }
 
 void open_browser(const LoginOptions& o, Context& ctx, const std::string& url) {
-  ctx.err << "To sign in, open this URL in a browser:\n\n  " << url << "\n\n";
+  ctx.notice("To sign in, open this URL in a browser:");
+  ctx.notice("");
+  ctx.notice("  " + url);
+  ctx.notice("");
   if (o.no_browser) return;
   std::string why_not;
   if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + "); open the URL above by hand");
@@ -119,8 +122,8 @@ public:
       if (line.empty()) continue;
       for (const std::string& prefix : {m_redirect + "?", m_bare ? m_redirect + "/?" : std::string()})
         if (!prefix.empty() && line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-      m_ctx.err << "tokenctl: that is not the address of this login; paste the whole address, starting with "
-                << m_redirect << "?\n";
+      m_ctx.notice("tokenctl: that is not the address of this login; paste the whole address, starting with " +
+                   m_redirect + "?");
     }
     return std::nullopt;
   }
@@ -167,8 +170,8 @@ std::string wait_for_code(Context& ctx, net::LoopbackListener& listener, const C
     return net::CallbackReply{400, error_page(result.error, result.error_description), true};
   };
   if (paste) {
-    ctx.err << "If the browser is on another machine, sign in there, then paste here the address it was sent to\n"
-            << "(it starts with " << redirect << "?) and press Enter.\n";
+    ctx.notice("If the browser is on another machine, sign in there, then paste here the address it was sent to");
+    ctx.notice("(it starts with " + redirect + "?) and press Enter.");
     PasteReader reader(ctx, redirect, client.redirect_path.empty());
     net::FdWatch watch;
     watch.fd = STDIN_FILENO;
@@ -255,10 +258,15 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
   const std::string& endpoint = endpoints.device_authorization_endpoint;
   const DeviceAuthorization device =
       parse_device_authorization(ctx.http().send(form_post(endpoint, params, auth, ca)), endpoint);
-  ctx.err << "To sign in, open " << device.verification_uri << " in a browser and enter the code:\n\n  "
-          << device.user_code << "\n\n";
-  if (!device.verification_uri_complete.empty())
-    ctx.err << "Or open this address, which carries the code:\n  " << device.verification_uri_complete << "\n\n";
+  ctx.notice("To sign in, open " + device.verification_uri + " in a browser and enter the code:");
+  ctx.notice("");
+  ctx.notice("  " + device.user_code);
+  ctx.notice("");
+  if (!device.verification_uri_complete.empty()) {
+    ctx.notice("Or open this address, which carries the code:");
+    ctx.notice("  " + device.verification_uri_complete);
+    ctx.notice("");
+  }
   if (!o.no_browser) {
     std::string why_not;
     const std::string& url = device.verification_uri_complete.empty() ? device.verification_uri

@@ -12,6 +12,7 @@
 #include "tokenctl/client.hpp"
 #include "tokenctl/jwt.hpp"
 #include "tokenctl/redact.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -19,12 +20,6 @@ namespace {
 struct ShowOptions {
   bool reveal = false;
 };
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
 
 nlohmann::json endpoints_json(const Endpoints& e) {
   const auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
@@ -74,15 +69,16 @@ void print_claims(std::ostream& out, const char* label, const std::string& token
   else if (claims.is_null()) out << "not a JWT\n";
   else {
     out << '\n';
-    for (const auto& [key, value] : claims.items()) out << "  " << key << ": " << value.dump() << '\n';
+    for (const auto& [key, value] : claims.items()) out << "  " << sanitize(key) << ": " << json_text(value) << '\n';
   }
 }
 
 void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set, TimePoint now) {
   const auto line = [&](const char* label, const std::string& value) {
-    out << label << std::string(24 - std::string_view(label).size(), ' ') << value << '\n';
+    out << label << std::string(24 - std::string_view(label).size(), ' ') << sanitize(value) << '\n';
   };
   const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string("-"); };
+  const auto join = [](const nlohmann::json& list) { return tokenctl::join(list.get<std::vector<std::string>>()); };
   line("profile:", j["name"]);
   line("host:", j["host"]);
   line("provider:", j["provider"]);
@@ -116,7 +112,7 @@ int run_show(const ShowOptions& o, Context& ctx) {
   const TokenSet* set = cached ? &*cached : nullptr;
   const TimePoint now = ctx.now();
   const nlohmann::json j = build(profile, set, now, o.reveal);
-  if (ctx.json()) ctx.out << j.dump(2) << '\n';
+  if (ctx.json()) ctx.out << json_text(j, 2) << '\n';
   else print_text(ctx.out, j, set, now);
   return 0;
 }

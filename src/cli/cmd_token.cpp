@@ -45,11 +45,11 @@ int run_token(const TokenOptions& o, Context& ctx) {
   const TokenSet set = fresh_token_set(ctx, profile, freshness);
   check_printable(set.access_token);
   if (o.exec_credential) {
-    ctx.out << exec_credential(set).dump() << '\n';
+    ctx.out << json_text(exec_credential(set)) << '\n';
   } else if (ctx.json()) {
     nlohmann::json j = {{"access_token", set.access_token}, {"token_type", set.token_type}};
     add_expiry_json(j, &set, ctx.now());
-    ctx.out << j.dump() << '\n';
+    ctx.out << json_text(j) << '\n';
   } else if (o.header) {
     ctx.out << "Authorization: Bearer " << set.access_token << '\n';
   } else {

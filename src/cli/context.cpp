@@ -6,6 +6,7 @@
 #include "sys/config_file.hpp"
 #include "sys/net_module.hpp"
 #include "sys/os.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::cli {
 
@@ -92,7 +93,7 @@ HttpClient& Context::http() {
   auto& s = services();
   if (!s.http) {
     net::HttpClientOptions options;
-    if (global.verbose) options.verbose_log = [this](std::string_view line) { err << line << '\n'; };
+    if (global.verbose) options.verbose_log = [this](std::string_view line) { err << sanitize(line) << '\n'; };
     s.http = std::make_unique<net::ModuleHttpClient>(options);
   }
   return *s.http;
@@ -113,15 +114,19 @@ Hasher& Context::hasher() {
 Browser& Context::browser() { return services().browser; }
 
 void Context::info(std::string_view message) {
-  if (!global.quiet) err << message << '\n';
+  if (!global.quiet) notice(message);
 }
 
-void Context::profile_error(const std::string& profile, const Error& e) {
-  err << "tokenctl: error: " << profile << ": " << e.what() << '\n';
-  if (!e.hint().empty()) err << "tokenctl: hint: " << e.hint() << '\n';
-}
+void Context::notice(std::string_view line) { err << sanitize(line) << '\n'; }
 
-void Context::warn(std::string_view message) { err << "tokenctl: warning: " << message << '\n'; }
+void Context::profile_error(const std::string& profile, const Error& e) { print_error(err, e, profile + ": "); }
+
+void Context::warn(std::string_view message) { err << "tokenctl: warning: " << sanitize(message) << '\n'; }
+
+void print_error(std::ostream& err, const Error& e, std::string_view prefix) {
+  err << "tokenctl: error: " << sanitize(prefix) << sanitize(e.what()) << '\n';
+  if (!e.hint().empty()) err << "tokenctl: hint: " << sanitize(e.hint()) << '\n';
+}
 
 std::optional<std::string> client_secret(const Profile& profile) {
   if (!profile.client_secret_env) return std::nullopt;

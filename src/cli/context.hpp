@@ -58,8 +58,11 @@ public:
   Hasher& hasher();
   // Return the browser opener.
   Browser& browser();
-  // Print a message for people on stderr, unless -q.
+  // Print a message for people on stderr, unless -q. Every message passes through sanitize():
+  // text from a server or a file never reaches the terminal raw, and a message is one line.
   void info(std::string_view message);
+  // Print one line on stderr even with -q (what the user must see: the address to open).
+  void notice(std::string_view line);
   // Print an error about one profile of several (--all), with its hint, on stderr.
   void profile_error(const std::string& profile, const Error& e);
   // Print a warning on stderr (even with -q).
@@ -83,6 +86,9 @@ private:
   std::unique_ptr<Services> m_services;
   Services& services();
 };
+
+// Print "tokenctl: error: PREFIX MESSAGE" and the hint line, sanitized, on `err`.
+void print_error(std::ostream& err, const Error& e, std::string_view prefix = {});
 
 // Return the secret of a confidential client from the variable its profile names, or nullopt
 // for a public client; throw Error(config) when the variable is unset or empty.

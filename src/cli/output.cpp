@@ -10,6 +10,10 @@ std::string time_left_text(const TokenSet* set, TimePoint now) {
   return format_duration(left);
 }
 
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
 void add_expiry_json(nlohmann::json& object, const TokenSet* set, TimePoint now) {
   if (set == nullptr || !set->expiry) {
     object["expiry"] = nullptr;

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "tokenctl/error.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/url.hpp"
 
 namespace tokenctl {
@@ -24,23 +25,8 @@ constexpr std::string_view k_reserved_auth_params[] = {
     "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
     "code_challenge_method", "nonce", "code_verifier"};
 
-// Quote a name from the file for a message: control bytes escaped, long names shortened.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size() && i < k_max_quoted; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > k_max_quoted) out += "...";
-  return out + "\"";
-}
+// Quote a name from the file for a message: long names shortened (printing sanitizes the rest).
+std::string quote(std::string_view s) { return "\"" + sanitize(shorten(s, k_max_quoted)) + "\""; }
 
 long line_of(const toml::source_region& region) { return static_cast<long>(region.begin.line); }
 

@@ -61,12 +61,8 @@ nlohmann::json form_as_json(std::string_view body) {
   return doc;
 }
 
-std::string printable(std::string s) {
-  for (auto& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  if (s.size() > 300) s = s.substr(0, 300) + "...";
-  return s;
-}
+// Server text in a message: shortened here, sanitized where it is printed.
+std::string printable(std::string_view s) { return shorten(s, 300); }
 
 } // namespace
 

@@ -12,6 +12,7 @@
 
 #include "sys/files.hpp"
 #include "tokenctl/error.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::sys {
 namespace {
@@ -28,13 +29,15 @@ sigset_t held_set() {
   return set;
 }
 
-// The answer frame: 'R' + result, or 'E' + kind digit + message + '\0' + hint.
+// The answer frame: 'R' + result, or 'E' + kind digit + message + '\0' + hint. Message and hint
+// go through sanitize() (as they would when printed), so that a NUL from a server cannot shift
+// the frame.
 std::string error_frame(ErrorKind kind, const std::string& message, const std::string& hint) {
   std::string frame = "E";
   frame += static_cast<char>('0' + static_cast<int>(kind));
-  frame += message;
+  frame += sanitize(message);
   frame += '\0';
-  frame += hint;
+  frame += sanitize(hint);
   return frame;
 }
 

@@ -2,6 +2,7 @@
 
 #include "support/fakes.hpp"
 #include "tokenctl/encoding.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/token_endpoint.hpp"
 
 using namespace tokenctl;
@@ -66,12 +67,18 @@ TEST_CASE("an error member means failure whatever the status") {
   }
 }
 
-TEST_CASE("control characters in the server's error are neutralised") {
+TEST_CASE("the server's error text is kept for the printer to sanitize, and shortened") {
+  // Every message is sanitized where it is printed (cli print_error), whatever made it.
   try {
-    parse_token_response(json_response(400, "{\"error\":\"bad\\u001b[31m\"}"), k_endpoint);
+    parse_token_response(json_response(400, "{\"error\":\"bad\\u001b[31m\",\"error_description\":\"" +
+                                                 std::string(400, 'x') + "\"}"),
+                         k_endpoint);
     FAIL("no exception");
   } catch (const OAuthError& e) {
-    CHECK(std::string(e.what()).find('\x1b') == std::string::npos);
+    CHECK(e.code() == "bad\x1b[31m");
+    CHECK(sanitize(e.what()).find('\x1b') == std::string::npos);
+    CHECK(std::string(e.what()).find(std::string(300, 'x') + "...") != std::string::npos);
+    CHECK(std::string(e.what()).find(std::string(301, 'x')) == std::string::npos);
   }
 }
 
