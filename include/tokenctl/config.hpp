@@ -13,6 +13,11 @@ namespace tokenctl {
 
 enum class Grant { authorization_code, client_credentials };
 enum class Provider { automatic, databricks, oidc };
+// How the client authenticates at the token and revocation endpoints (RFC 7591 names).
+enum class AuthMethod { client_secret_basic, client_secret_post, none };
+
+// Return the RFC 7591 name of a method: "client_secret_basic", ...
+std::string_view auth_method_name(AuthMethod m);
 
 struct Profile {
   std::string name;
@@ -27,7 +32,8 @@ struct Profile {
   std::optional<std::string> authorization_endpoint;
   std::optional<std::string> token_endpoint;
   std::optional<std::string> revocation_endpoint;
-  std::optional<std::string> ca_file;
+  std::optional<std::string> ca_file;            // as resolved: a relative path is relative to the config file
+  std::optional<AuthMethod> token_endpoint_auth_method;
   std::optional<Seconds> refresh_margin;
   std::optional<std::string> netrc_login;
   std::vector<std::pair<std::string, std::string>> auth_params;  // in file order

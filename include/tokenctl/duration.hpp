@@ -14,7 +14,8 @@ using Seconds = std::chrono::seconds;
 
 // Parse "90s", "5m", "1h" or a bare number of seconds; nullopt if malformed or negative.
 std::optional<Seconds> parse_duration(std::string_view text);
-// Format a duration for people: "59m 12s", "2h 3m", "45s", "-3m 2s" for negative values.
+// Format a duration for people: "59m 12s", "2h 3m", "45s", "364d 23h" (from 72 hours on),
+// "-3m 2s" for negative values.
 std::string format_duration(Seconds d);
 // Format a time as RFC 3339 UTC with whole seconds: "2026-11-23T20:12:00Z" (clamped to years 0-9999).
 std::string format_rfc3339(TimePoint t);

@@ -16,11 +16,31 @@ inline constexpr Seconds k_default_refresh_margin{300};
 inline constexpr int k_max_token_attempts = 3;
 inline constexpr Seconds k_max_retry_after{30};
 
-// Return the margin to apply to a set: `requested`, but never more than half its whole lifetime.
+// How much time a served token must have left.
+struct Margin {
+  Seconds min_ttl = k_default_refresh_margin;
+  // true: asked for (--min-ttl), honoured as asked. false: the default margin (refresh_margin),
+  // capped at half the token's whole lifetime, so that short-lived tokens are not refreshed on
+  // every call.
+  bool as_asked = false;
+};
+
+// Return the margin to apply to a set under the default rule: `requested`, but never more than
+// half its whole lifetime.
 Seconds effective_min_ttl(const TokenSet& set, Seconds requested);
-// Return whether the set's access token can be served at `now` with at least `min_ttl` left
-// (capped as effective_min_ttl says). An unknown expiry counts as fresh.
-bool fresh_enough(const TokenSet& set, Seconds min_ttl, TimePoint now);
+// Return how long after its issue a token counts as "as fresh as the server issues them", for a
+// margin the server's tokens cannot meet: a tenth of its lifetime, at least 5 s, at most 5 min.
+Seconds freshness_tolerance(Seconds lifetime);
+// Return from when the set's access token is no longer fresh enough for `margin`, or nullopt
+// when its expiry is unknown (it is then served as it is). With a margin asked for that is longer
+// than the tokens' whole lifetime, a token is fresh enough while it is within
+// freshness_tolerance of its issue: a newer one would not have more time left.
+std::optional<TimePoint> renew_at(const TokenSet& set, const Margin& margin);
+// Return whether the set's access token can be served at `now` under `margin`.
+bool fresh_enough(const TokenSet& set, const Margin& margin, TimePoint now);
+// Return whether a token served under `margin` at `now` has less time left than was asked for
+// (the server's tokens live shorter): the caller says so.
+bool shorter_than_asked(const TokenSet& set, const Margin& margin, TimePoint now);
 
 // Send a token request; retry (at most k_max_token_attempts) only when the server cannot have
 // used it: the request was not sent, or the answer was 408, 429 or 503 (Retry-After honoured,
@@ -31,7 +51,8 @@ HttpResponse send_token_request(HttpClient& http, WallClock& clock, const HttpRe
 std::optional<Seconds> parse_retry_after(std::string_view value);
 
 // Refresh `old` with its refresh token; the result keeps the old refresh token when the server
-// sends none. Throws OAuthError (e.g. invalid_grant) or Error(network).
+// sends none. A new id token must pass check_id_token with the old one's iss, sub and aud.
+// Throws OAuthError (e.g. invalid_grant), Error(network), UnusableTokenResponse.
 TokenSet refresh_grant(HttpClient& http, WallClock& clock, const TokenSet& old, const ClientAuth& auth,
                        const std::string& ca_file);
 

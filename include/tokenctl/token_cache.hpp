@@ -29,7 +29,8 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path);
 std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile, const std::string& path);
 // Parse one token set (a JSON object) named `name`; throw as parse_token_cache does.
 TokenSet parse_token_set_json(std::string_view set_json, const std::string& name, const std::string& path);
-// Serialize a cache as pretty JSON with a trailing newline.
+// Serialize a cache as pretty JSON with a trailing newline; throw Error(failure) when the text
+// would be more than k_token_cache_max_bytes (the reader's cap) or not valid UTF-8.
 std::string serialize_token_cache(const TokenCache& cache);
 
 } // namespace tokenctl

@@ -28,6 +28,7 @@ struct TokenSet {
   std::optional<TimePoint> expiry;               // nullopt: the server did not say
   std::optional<TimePoint> issued_at;            // when the request was sent; for the lifetime
   std::string refresh_token;                     // "" when none
+  std::optional<TimePoint> refresh_expiry;       // when the refresh token stops working, if the server said
   std::string id_token;                          // "" when none
   std::vector<std::string> scopes;               // granted (or requested, if the server did not say)
   std::string client_id;                         // the client that obtained it
@@ -40,7 +41,10 @@ enum class TokenStatus { valid, expired, refreshable, logged_out };
 std::string_view status_name(TokenStatus s);
 
 // Classify a profile's token set at `now`: no set -> logged_out; an access token whose expiry is
-// later than `now` or unknown -> valid; otherwise a refresh token -> refreshable; else expired.
+// later than `now` or unknown -> valid; otherwise a refresh token that has not expired ->
+// refreshable; else expired.
 TokenStatus token_status(const TokenSet* set, TimePoint now);
+// Return whether the set's refresh token can still be used at `now`.
+bool refresh_token_usable(const TokenSet& set, TimePoint now);
 
 } // namespace tokenctl

@@ -31,7 +31,9 @@ struct ExecOptions {
   std::vector<std::string> command;
 };
 
-// The folder of the token file: $XDG_RUNTIME_DIR/tokenctl, else a new private folder in /tmp.
+// The folder of the token file: $XDG_RUNTIME_DIR/tokenctl when it is a folder of the user's own
+// that no one else can enter (another user must not be able to swap the file), else a new
+// private folder in /tmp, removed at the end.
 struct TokenFolder {
   std::string path;
   bool temporary = false;
@@ -40,14 +42,17 @@ struct TokenFolder {
   }
 };
 
-std::unique_ptr<TokenFolder> make_token_folder() {
+std::unique_ptr<TokenFolder> make_token_folder(Context& ctx) {
   auto folder = std::make_unique<TokenFolder>();
   const auto runtime = sys::env("XDG_RUNTIME_DIR");
   if (runtime && runtime->front() == '/') {
-    folder->path = *runtime + "/tokenctl";
-    sys::make_private_dirs(folder->path);
-    sys::tighten_private_dir(folder->path);
-    return folder;
+    const std::string path = *runtime + "/tokenctl";
+    const std::string problem = sys::claim_private_dir(path);
+    if (problem.empty()) {
+      folder->path = path;
+      return folder;
+    }
+    ctx.warn("not using " + path + " for the token file: " + problem + "; using a new private folder in /tmp");
   }
   std::string templ = "/tmp/tokenctl-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) throw Error(ErrorKind::failure, "cannot create a private folder in /tmp");
@@ -56,11 +61,11 @@ std::unique_ptr<TokenFolder> make_token_folder() {
   return folder;
 }
 
-// When to look at the token again: when less than the margin will be left, or soon after a failure.
-std::chrono::milliseconds next_check(const TokenSet& set, Seconds min_ttl, TimePoint now) {
-  if (!set.expiry) return k_check_unknown_expiry;
-  const auto due = *set.expiry - effective_min_ttl(set, min_ttl) - now + Seconds(1);
-  return std::max<std::chrono::milliseconds>(due, Seconds(1));
+// When to look at the token again: once it is no longer fresh enough for the margin.
+std::chrono::milliseconds next_check(const TokenSet& set, const Margin& margin, TimePoint now) {
+  const auto until = renew_at(set, margin);
+  if (!until) return k_check_unknown_expiry;
+  return std::max<std::chrono::milliseconds>(*until - now + Seconds(1), Seconds(1));
 }
 
 int run_exec(const ExecOptions& o, Context& ctx) {
@@ -68,10 +73,10 @@ int run_exec(const ExecOptions& o, Context& ctx) {
   freshness.min_ttl = duration_option(o.min_ttl, "--min-ttl");
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
-  const Seconds min_ttl = freshness.min_ttl.value_or(profile.refresh_margin.value_or(k_default_refresh_margin));
+  const Margin margin = margin_for(profile, freshness);
   TokenSet set = fresh_token_set(ctx, profile, freshness);
   sys::hold_forwarded_signals(true);
-  const auto folder = make_token_folder();
+  const auto folder = make_token_folder(ctx);
   const std::string file = folder->path + "/bearer-token-" + std::to_string(::getpid());
   sys::write_file_atomic(file, set.access_token + "\n", 0600);
   int status = 1;
@@ -79,7 +84,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
     auto child = sys::ChildProcess::spawn(o.command, {{"BEARER_TOKEN_FILE", file}});
     sys::forward_signals_to(child.pid());
     sys::hold_forwarded_signals(false);
-    auto wait = next_check(set, min_ttl, ctx.now());
+    auto wait = next_check(set, margin, ctx.now());
     for (;;) {
       if (const auto done = child.wait_for(wait)) {
         status = *done;
@@ -88,7 +93,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
       try {
         set = fresh_token_set(ctx, profile, freshness);
         sys::write_file_atomic(file, set.access_token + "\n", 0600);
-        wait = next_check(set, min_ttl, ctx.now());
+        wait = next_check(set, margin, ctx.now());
       } catch (const Error& e) {
         ctx.warn(std::string("could not renew the token for the running command: ") + e.what() + "; trying again in " +
                  format_duration(k_retry_after_failure));

@@ -223,7 +223,8 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   CallbackExpectation expect{request.state, endpoints.issuer, endpoints.iss_parameter_supported};
   const bool paste = o.no_browser && ::isatty(STDIN_FILENO) == 1;
   const std::string code = wait_for_code(ctx, listener, client, redirect, expect, timeout, paste);
-  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
+                                            p.token_endpoint_auth_method);
   const TimePoint sent_at = ctx.now();
   const HttpRequest exchange = form_post(endpoints.token_endpoint,
                                          {{"grant_type", "authorization_code"},
@@ -232,7 +233,7 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
                                           {"code_verifier", verifier}},
                                          auth, p.ca_file.value_or(""));
   // A code is single-use: the exchange is sent once, never retried.
-  const TokenResponse response = parse_token_response(ctx.http().send(exchange), endpoints.token_endpoint);
+  const TokenResponse response = parse_token_response(ctx.http().send(exchange), {endpoints.token_endpoint, auth.method});
   TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
   if (!set.id_token.empty())
     check_id_token(set.id_token, {endpoints.issuer, client.client_id, request.nonce, ctx.now()});
@@ -248,7 +249,8 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
                                     "(its metadata has no device_authorization_endpoint)",
                 "log in without --device");
   const std::string ca = p.ca_file.value_or("");
-  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
+                                            p.token_endpoint_auth_method);
   Params params;
   if (!client.scopes.empty()) {
     std::string scope;
@@ -314,7 +316,8 @@ int run_login(const LoginOptions& o, Context& ctx) {
   const Endpoints endpoints = discover(ctx.http(), client, ca);
   TokenSet set;
   if (p.grant == Grant::client_credentials) {
-    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods);
+    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
+                                            p.token_endpoint_auth_method);
     set = client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
   } else if (o.device) {
     set = device_flow(o, ctx, p, client, endpoints, *timeout);

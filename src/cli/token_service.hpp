@@ -5,25 +5,38 @@
 #include <optional>
 
 #include "cli/context.hpp"
+#include "tokenctl/grants.hpp"
 #include "tokenctl/token_endpoint.hpp"
 #include "tokenctl/token_set.hpp"
 
 namespace tokenctl::cli {
 
 struct Freshness {
-  std::optional<Seconds> min_ttl;                // default: the profile's refresh_margin, else 5m
+  std::optional<Seconds> min_ttl;                // --min-ttl, honoured as asked; else refresh_margin
   bool force = false;                            // refresh even if the cached token is fresh
 };
 
+// Return the margin a profile's tokens are served with under `freshness`.
+Margin margin_for(const Profile& profile, const Freshness& freshness);
+
 // Return the profile's token set with at least the wanted time left, refreshing first when
 // needed. Throws Error(login_required) with the login command to run when there is no way.
+// When even a fresh token has less than --min-ttl left, it is returned and stderr says so.
 TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& freshness);
+
+// Return the profile's cached token set if it belongs to what the profile names now (see
+// binding_mismatch), else nullopt. Reads the cache without the lock.
+std::optional<TokenSet> cached_token_set(Context& ctx, const Profile& profile);
 
 // Return the duration given to `option` ("--min-ttl"), nullopt when it was not given; throw
 // Error(usage) when it is malformed.
 std::optional<Seconds> duration_option(const std::string& value, const char* option);
 
-// Return a ClientAuth for a profile's token set (its client id, the secret from the environment).
+// Return how the profile's client authenticates for `set` (its client id, the secret from the
+// environment, the method the profile or the server's metadata names).
 ClientAuth client_auth_for(const Profile& profile, const TokenSet& set);
+
+// Return the login hint for a profile: "run: tokenctl login -p NAME".
+std::string login_hint(const Profile& profile);
 
 } // namespace tokenctl::cli

@@ -33,10 +33,9 @@ std::string pkce_challenge(std::string_view verifier_sha256) { return base64url_
 std::string random_token(std::string_view random_bytes) { return base64url_encode(random_bytes); }
 
 std::string authorization_url(const AuthorizationRequest& r) {
-  Params params = {{"response_type", "code"},        {"client_id", r.client_id},
-                   {"redirect_uri", r.redirect_uri}, {"scope", join(r.scopes)},
-                   {"state", r.state},               {"code_challenge", r.code_challenge},
-                   {"code_challenge_method", "S256"}};
+  Params params = {{"response_type", "code"}, {"client_id", r.client_id}, {"redirect_uri", r.redirect_uri}};
+  if (!r.scopes.empty()) params.emplace_back("scope", join(r.scopes));
+  params.insert(params.end(), {{"state", r.state}, {"code_challenge", r.code_challenge}, {"code_challenge_method", "S256"}});
   if (!r.nonce.empty()) params.emplace_back("nonce", r.nonce);
   const bool extra_prompt = std::any_of(r.extra_params.begin(), r.extra_params.end(),
                                         [](const auto& kv) { return kv.first == "prompt"; });

@@ -44,6 +44,13 @@ void apply_profile_endpoints(const Profile& p, ClientSettings& c) {
 
 } // namespace
 
+std::vector<std::string> default_scopes(Grant grant, bool databricks) {
+  // openid and offline_access mean nothing without a user and a refresh token, and strict
+  // servers refuse them (invalid_scope): a machine grant asks only for what the profile names.
+  if (grant == Grant::client_credentials) return databricks ? std::vector<std::string>{"all-apis"} : std::vector<std::string>{};
+  return databricks ? std::vector<std::string>{"all-apis", "offline_access"} : std::vector<std::string>{"openid", "offline_access"};
+}
+
 bool is_databricks(const Profile& profile) {
   if (profile.provider != Provider::automatic) return profile.provider == Provider::databricks;
   if (profile.account_id) return true;
@@ -70,7 +77,7 @@ ClientSettings resolve_client(const Profile& profile) {
   if (c.databricks) {
     const std::string host = without_trailing_slash(profile.host);
     c.client_id = profile.client_id.value_or(std::string(k_databricks_client_id));
-    c.scopes = profile.scopes.value_or(std::vector<std::string>{"all-apis", "offline_access"});
+    c.scopes = profile.scopes.value_or(default_scopes(profile.grant, true));
     c.redirect_port = profile.redirect_port.value_or(k_databricks_redirect_port);
     c.redirect_host = "localhost";
     c.redirect_path = "";
@@ -83,7 +90,7 @@ ClientSettings resolve_client(const Profile& profile) {
     c.fallback = databricks_endpoints(c.issuer);
   } else {
     c.client_id = profile.client_id.value_or(std::string(k_default_oidc_client_id));
-    c.scopes = profile.scopes.value_or(std::vector<std::string>{"openid", "offline_access"});
+    c.scopes = profile.scopes.value_or(default_scopes(profile.grant, false));
     c.redirect_port = profile.redirect_port.value_or(0);
     c.redirect_host = "127.0.0.1";
     c.redirect_path = "/callback";
@@ -92,6 +99,23 @@ ClientSettings resolve_client(const Profile& profile) {
   }
   apply_profile_endpoints(profile, c);
   return c;
+}
+
+std::string binding_mismatch(const TokenSet& set, const Profile& profile) {
+  const ClientSettings client = resolve_client(profile);
+  if (set.endpoints.issuer != client.issuer)
+    return "they were issued by " + (set.endpoints.issuer.empty() ? std::string("an unknown issuer") : set.endpoints.issuer) +
+           ", and the profile now names " + client.issuer;
+  if (set.client_id != client.client_id)
+    return "they were issued to the client " + set.client_id + ", and the profile now names " + client.client_id;
+  if (profile.token_endpoint && set.endpoints.token_endpoint != *profile.token_endpoint)
+    return "they came from the token endpoint " + set.endpoints.token_endpoint + ", and the profile now names " +
+           *profile.token_endpoint;
+  if (profile.authorization_endpoint && !set.endpoints.authorization_endpoint.empty() &&
+      set.endpoints.authorization_endpoint != *profile.authorization_endpoint)
+    return "they came from the authorization endpoint " + set.endpoints.authorization_endpoint +
+           ", and the profile now names " + *profile.authorization_endpoint;
+  return "";
 }
 
 std::string redirect_uri(const ClientSettings& client, int port) {

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "tokenctl/error.hpp"
+#include "tokenctl/paths.hpp"
 #include "tokenctl/text.hpp"
 #include "tokenctl/url.hpp"
 
@@ -112,8 +113,20 @@ public:
     } else if (k == "revocation_endpoint") {
       m_profile.revocation_endpoint = url(k, value, false);
     } else if (k == "ca_file") {
-      m_profile.ca_file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
-                               "a non-empty string (a file name)");
+      // Relative to the config file's folder, never to the working folder: whoever controls the
+      // folder tokenctl runs in must not be able to add a trusted CA.
+      const std::string file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+                                    "a non-empty string (a file name)");
+      const std::string folder = path_folder(m_path);
+      m_profile.ca_file = file.front() == '/' || folder.empty() ? file : folder + "/" + file;
+    } else if (k == "token_endpoint_auth_method") {
+      const std::string method = text(
+          k, value,
+          [](std::string_view s) { return s == "client_secret_basic" || s == "client_secret_post" || s == "none"; },
+          "\"client_secret_basic\", \"client_secret_post\" or \"none\"");
+      m_profile.token_endpoint_auth_method = method == "none"                  ? AuthMethod::none
+                                             : method == "client_secret_post" ? AuthMethod::client_secret_post
+                                                                              : AuthMethod::client_secret_basic;
     } else if (k == "refresh_margin") {
       m_profile.refresh_margin = duration(k, value);
     } else if (k == "netrc_login") {
@@ -217,6 +230,18 @@ Profile read_profile(const std::string& path, const toml::key& name, const toml:
     throw_config_error(path, profile.line,
                        "profile " + quote(profile.name) +
                            ": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\"");
+  if (const auto m = profile.token_endpoint_auth_method) {
+    const bool secret = profile.client_secret_env.has_value();
+    if (*m == AuthMethod::none && secret)
+      throw_config_error(path, profile.line,
+                         "profile " + quote(profile.name) +
+                             ": token_endpoint_auth_method \"none\" is for public clients; remove it or "
+                             "client_secret_env");
+    if (*m != AuthMethod::none && !secret)
+      throw_config_error(path, profile.line,
+                         "profile " + quote(profile.name) + ": token_endpoint_auth_method \"" +
+                             std::string(auth_method_name(*m)) + "\" needs \"client_secret_env\"");
+  }
   return profile;
 }
 
@@ -305,6 +330,15 @@ toml::table parse_toml(std::string_view text, const std::string& path) {
 }
 
 } // namespace
+
+std::string_view auth_method_name(AuthMethod m) {
+  switch (m) {
+  case AuthMethod::client_secret_basic: return "client_secret_basic";
+  case AuthMethod::client_secret_post: return "client_secret_post";
+  case AuthMethod::none: return "none";
+  }
+  return "none";
+}
 
 const Profile* Config::find(std::string_view name) const {
   for (const Profile& p : profiles)

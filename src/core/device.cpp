@@ -67,7 +67,7 @@ TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::s
     // The last wait ends at the deadline, and one last poll follows it.
     clock.sleep_for(std::min(interval, left));
     try {
-      return parse_token_response(http.send(request), token_endpoint);
+      return parse_token_response(http.send(request), {token_endpoint, auth.method});
     } catch (const OAuthError& e) {
       if (e.code() == "authorization_pending") continue;
       if (e.code() == "slow_down") {

@@ -66,7 +66,10 @@ std::string format_duration(Seconds d) {
   const std::uint64_t minutes = total % 3600 / 60;
   const std::uint64_t seconds = total % 60;
   std::string out = count < 0 ? "-" : "";
-  if (hours > 0) {
+  if (hours >= 72) {  // from three days on, days and hours: a year-long refresh token reads "364d 23h"
+    out += std::to_string(hours / 24) + "d";
+    if (hours % 24 > 0) out += " " + std::to_string(hours % 24) + "h";
+  } else if (hours > 0) {
     out += std::to_string(hours) + "h";
     if (minutes > 0) out += " " + std::to_string(minutes) + "m";
   } else if (minutes > 0) {

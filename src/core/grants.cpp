@@ -1,7 +1,9 @@
 #include "tokenctl/grants.hpp"
-#include "tokenctl/text.hpp"
 
 #include <algorithm>
+
+#include "tokenctl/jwt.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl {
 namespace {
@@ -18,10 +20,26 @@ Seconds effective_min_ttl(const TokenSet& set, Seconds requested) {
   return requested;
 }
 
-bool fresh_enough(const TokenSet& set, Seconds min_ttl, TimePoint now) {
+Seconds freshness_tolerance(Seconds lifetime) { return std::clamp(lifetime / 10, Seconds(5), Seconds(300)); }
+
+std::optional<TimePoint> renew_at(const TokenSet& set, const Margin& margin) {
+  if (!set.expiry) return std::nullopt;
+  if (!margin.as_asked) return *set.expiry - effective_min_ttl(set, margin.min_ttl);
+  if (set.issued_at && *set.expiry >= *set.issued_at) {
+    const Seconds lifetime = *set.expiry - *set.issued_at;
+    if (lifetime <= margin.min_ttl) return *set.issued_at + freshness_tolerance(lifetime);
+  }
+  return *set.expiry - margin.min_ttl;
+}
+
+bool fresh_enough(const TokenSet& set, const Margin& margin, TimePoint now) {
   if (set.access_token.empty()) return false;
-  if (!set.expiry) return true;
-  return *set.expiry - now > effective_min_ttl(set, min_ttl);
+  const auto until = renew_at(set, margin);
+  return !until || now < *until;
+}
+
+bool shorter_than_asked(const TokenSet& set, const Margin& margin, TimePoint now) {
+  return margin.as_asked && set.expiry && *set.expiry - now < margin.min_ttl;
 }
 
 std::optional<Seconds> parse_retry_after(std::string_view value) {
@@ -58,7 +76,14 @@ TokenSet refresh_grant(HttpClient& http, WallClock& clock, const TokenSet& old, 
   const HttpRequest request = form_post(old.endpoints.token_endpoint,
                                         {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}},
                                         auth, ca_file);
-  const TokenResponse r = parse_token_response(send_token_request(http, clock, request), old.endpoints.token_endpoint);
+  const TokenResponse r =
+      parse_token_response(send_token_request(http, clock, request), {old.endpoints.token_endpoint, auth.method});
+  if (!r.id_token.empty()) {
+    const auto previous = old.id_token.empty() ? std::nullopt : jwt_claims(old.id_token);
+    IdTokenExpectation expect{old.endpoints.issuer, old.client_id, "", whole_seconds(clock.now())};
+    expect.previous = previous ? &*previous : nullptr;
+    check_id_token(r.id_token, expect);
+  }
   return refreshed_token_set(old, r, sent_at);
 }
 
@@ -69,7 +94,8 @@ TokenSet client_credentials_grant(HttpClient& http, WallClock& clock, const Endp
   Params params = {{"grant_type", "client_credentials"}};
   if (!scopes.empty()) params.emplace_back("scope", join(scopes));
   const HttpRequest request = form_post(endpoints.token_endpoint, params, auth, ca_file);
-  const TokenResponse r = parse_token_response(send_token_request(http, clock, request), endpoints.token_endpoint);
+  const TokenResponse r =
+      parse_token_response(send_token_request(http, clock, request), {endpoints.token_endpoint, auth.method});
   return new_token_set(r, sent_at, scopes, auth.client_id, endpoints);
 }
 

@@ -110,6 +110,7 @@ TokenSet read_token_set(const SetReader& r) {
   r.time("expiry", set.expiry);
   r.time("issued_at", set.issued_at);
   r.string("refresh_token", set.refresh_token);
+  r.time("refresh_expiry", set.refresh_expiry);
   r.string("id_token", set.id_token);
   r.strings("scopes", set.scopes);
   r.string("client_id", set.client_id);
@@ -156,6 +157,7 @@ OrderedJson write_token_set(const TokenSet& set) {
   if (set.expiry) out["expiry"] = format_rfc3339(*set.expiry);
   if (set.issued_at) out["issued_at"] = format_rfc3339(*set.issued_at);
   put_string(out, "refresh_token", set.refresh_token);
+  if (set.refresh_expiry) out["refresh_expiry"] = format_rfc3339(*set.refresh_expiry);
   put_string(out, "id_token", set.id_token);
   if (!set.scopes.empty()) out["scopes"] = set.scopes;
   put_string(out, "client_id", set.client_id);
@@ -215,11 +217,19 @@ std::string serialize_token_cache(const TokenCache& cache) {
   OrderedJson root = OrderedJson::object();
   root["version"] = k_token_cache_version;
   root["tokens"] = std::move(tokens);
+  std::string text;
   try {
-    return root.dump(2, ' ', false, OrderedJson::error_handler_t::strict) + "\n";
+    text = root.dump(2, ' ', false, OrderedJson::error_handler_t::strict) + "\n";
   } catch (const OrderedJson::exception&) {
     throw Error(ErrorKind::failure, "cannot save the token cache: a token or name is not valid UTF-8");
   }
+  // The writer never makes a cache that the reader would refuse.
+  if (text.size() > k_token_cache_max_bytes)
+    throw Error(ErrorKind::failure,
+                "cannot save the token cache: it would be larger than " + std::to_string(k_token_cache_max_bytes) +
+                    " bytes, which tokenctl does not read back",
+                "forget the token sets of profiles you no longer use: tokenctl revoke -p NAME");
+  return text;
 }
 
 } // namespace tokenctl

@@ -2,7 +2,6 @@
 #include "tokenctl/text.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "core/json_guard.hpp"
 #include "tokenctl/encoding.hpp"
@@ -20,25 +19,25 @@ std::string str(const nlohmann::json& doc, const char* key) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// expires_in as a number or a string of digits (IOP-1); anything else, 0 or negative: unknown.
-std::optional<Seconds> expires_in_of(const nlohmann::json& doc) {
-  const auto it = doc.find("expires_in");
+// A lifetime in seconds as a number or a string of digits (IOP-1), capped at ten years; nullopt
+// when absent or not a number. `zero_means_unknown`: Keycloak's refresh_expires_in of 0 means
+// "does not expire"; an expires_in of 0 or less means the token is expired on arrival.
+std::optional<Seconds> lifetime_of(const nlohmann::json& doc, const char* key, bool zero_means_unknown) {
+  const auto it = doc.find(key);
   if (it == doc.end()) return std::nullopt;
-  std::int64_t value = 0;
-  if (it->is_number_integer()) {
-    value = it->get<std::int64_t>();
-  } else if (it->is_number_float()) {
-    value = static_cast<std::int64_t>(std::min(it->get<double>(), double(k_max_expires_in)));
+  double value = 0;
+  if (it->is_number()) {
+    value = it->get<double>();
   } else if (it->is_string()) {
     const std::string s = it->get<std::string>();
     if (s.empty() || s.size() > 12 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return std::nullopt;
-    value = std::stoll(s);
+    value = static_cast<double>(std::stoll(s));
   } else {
     return std::nullopt;
   }
-  if (value <= 0) return std::nullopt;
-  return Seconds(std::min(value, k_max_expires_in));
+  if (!(value > 0)) return zero_means_unknown ? std::nullopt : std::optional<Seconds>(Seconds(0));
+  return Seconds(static_cast<std::int64_t>(std::min(value, double(k_max_expires_in))));
 }
 
 std::optional<std::vector<std::string>> scopes_of(const std::string& scope) {
@@ -64,20 +63,39 @@ nlohmann::json form_as_json(std::string_view body) {
 // Server text in a message: shortened here, sanitized where it is printed.
 std::string printable(std::string_view s) { return shorten(s, 300); }
 
+bool all_chars(std::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// What to look at when the token endpoint refuses a request with `code`, or "".
+std::string hint_for(std::string_view code, std::optional<AuthMethod> method) {
+  if (code == "invalid_client") {
+    std::string used = method ? " (tokenctl used " + std::string(auth_method_name(*method)) + ")" : "";
+    return "check the profile's client_id, the secret in client_secret_env, and token_endpoint_auth_method" + used +
+           ": some servers take the secret only in the form body (client_secret_post)";
+  }
+  if (code == "invalid_scope") return "check the profile's scopes: the server does not grant one of them to this client";
+  if (code == "unauthorized_client")
+    return "the client may not use this grant: check the profile's grant and client_id, or the client's settings at the server";
+  if (code == "unsupported_grant_type") return "the server does not offer this grant: check the profile's grant";
+  return "";
+}
+
 } // namespace
 
 ClientAuth choose_client_auth(const std::string& client_id, const std::optional<std::string>& secret,
-                              const std::vector<std::string>& server_methods) {
+                              const std::vector<std::string>& server_methods, std::optional<AuthMethod> configured) {
   ClientAuth auth;
   auth.client_id = client_id;
+  if (secret) auth.secret = *secret;
+  if (configured) {
+    auth.method = *configured;
+    return auth;
+  }
   if (!secret) return auth;
-  auth.secret = *secret;
-  const auto lists = [&](std::string_view m) {
-    return std::find(server_methods.begin(), server_methods.end(), m) != server_methods.end();
-  };
+  const auto lists = [&](std::string_view m) { return contains(server_methods, m); };
   auth.method = !server_methods.empty() && !lists("client_secret_basic") && lists("client_secret_post")
-                    ? ClientAuth::Method::post
-                    : ClientAuth::Method::basic;
+                    ? AuthMethod::client_secret_post
+                    : AuthMethod::client_secret_basic;
   return auth;
 }
 
@@ -88,14 +106,14 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
   request.ca_file = ca_file;
   request.headers = {{"Accept", "application/json"}, {"Content-Type", "application/x-www-form-urlencoded"}};
   switch (auth.method) {
-  case ClientAuth::Method::none:
+  case AuthMethod::none:
     params.emplace_back("client_id", auth.client_id);
     break;
-  case ClientAuth::Method::post:
+  case AuthMethod::client_secret_post:
     params.emplace_back("client_id", auth.client_id);
     params.emplace_back("client_secret", auth.secret);
     break;
-  case ClientAuth::Method::basic:
+  case AuthMethod::client_secret_basic:
     request.headers.emplace_back(
         "Authorization", "Basic " + base64_encode(form_encode(auth.client_id) + ":" + form_encode(auth.secret)));
     break;
@@ -105,6 +123,11 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
 }
 
 TokenResponse parse_token_response(const HttpResponse& response, const std::string& endpoint) {
+  return parse_token_response(response, TokenRequestInfo{endpoint, std::nullopt});
+}
+
+TokenResponse parse_token_response(const HttpResponse& response, const TokenRequestInfo& request) {
+  const std::string& endpoint = request.endpoint;
   const std::string content_type = response.header("Content-Type");
   nlohmann::json doc;
   if (content_type.find("application/x-www-form-urlencoded") != std::string::npos ||
@@ -118,15 +141,20 @@ TokenResponse parse_token_response(const HttpResponse& response, const std::stri
     throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " answered with a redirect (" + status +
                                         "), which tokenctl does not follow for requests that carry credentials");
   if (doc.is_object() && doc.contains("error")) {
-    const std::string code = printable(str(doc, "error"));
-    const std::string description = printable(str(doc, "error_description"));
-    std::string message = "the token endpoint " + endpoint + " answered " + code;
-    if (!description.empty()) message += ": " + description;
+    const std::string code = str(doc, "error");
+    const std::string description = str(doc, "error_description");
+    std::string message = "the token endpoint " + endpoint + " answered " + printable(code);
+    if (!description.empty()) message += ": " + printable(description);
     const ErrorKind kind = response.status >= 500 || response.status == 429 ? ErrorKind::network : ErrorKind::failure;
-    throw OAuthError(kind, message, code, description);
+    throw OAuthError(kind, message, code, description, hint_for(code, request.auth_method));
   }
   if (response.status >= 500 || response.status == 429 || response.status == 408)
     throw Error(ErrorKind::network, "the token endpoint " + endpoint + " failed with " + status);
+  if (response.status >= 400)
+    throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " refused the request with " + status +
+                                        " and no error code",
+                response.status == 401 || response.status == 403 ? hint_for("invalid_client", request.auth_method)
+                                                                  : std::string());
   if (!doc.is_object())
     throw Error(ErrorKind::network, "the token endpoint " + endpoint + " answered " + status +
                                         " with a body that is not a JSON object");
@@ -145,9 +173,45 @@ TokenResponse parse_token_response(const HttpResponse& response, const std::stri
   }
   r.refresh_token = str(doc, "refresh_token");
   r.id_token = str(doc, "id_token");
-  r.expires_in = expires_in_of(doc);
+  // Every token is checked here, once, before anything is stored or printed. A refused access or
+  // id token still lets a valid new refresh token through (the old one may be spent already).
+  const bool refresh_ok = r.refresh_token.empty() || valid_refresh_token(r.refresh_token);
+  const auto refuse = [&](const std::string& what) {
+    throw UnusableTokenResponse("the token endpoint " + endpoint + " issued " + what + "; refusing the response",
+                                refresh_ok ? r.refresh_token : std::string());
+  };
+  if (!valid_access_token(r.access_token))
+    refuse(r.access_token.size() > k_max_token_bytes
+               ? "an access token of " + std::to_string(r.access_token.size()) + " bytes (more than " +
+                     std::to_string(k_max_token_bytes) + ")"
+               : std::string("an access token with characters that are not allowed in a token (RFC 6750)"));
+  if (!r.id_token.empty() && !valid_id_token(r.id_token)) refuse("an id token that is not a compact JWT");
+  if (!refresh_ok) refuse("a refresh token that is too large or has characters that are not allowed");
+  r.expires_in = lifetime_of(doc, "expires_in", false);
+  r.refresh_expires_in = lifetime_of(doc, "refresh_token_expires_in", true);
+  if (!r.refresh_expires_in) r.refresh_expires_in = lifetime_of(doc, "refresh_expires_in", true);
   r.scopes = scopes_of(str(doc, "scope"));
+  r.issued_token_type = str(doc, "issued_token_type");
   return r;
+}
+
+bool valid_access_token(std::string_view token) {
+  if (token.empty() || token.size() > k_max_token_bytes) return false;
+  const auto pad = token.find_last_not_of('=');
+  if (pad == std::string_view::npos) return false;
+  return all_chars(token.substr(0, pad + 1), [](char c) {
+    return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  });
+}
+
+bool valid_refresh_token(std::string_view token) {
+  return !token.empty() && token.size() <= k_max_token_bytes &&
+         all_chars(token, [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+bool valid_id_token(std::string_view token) {
+  return !token.empty() && token.size() <= k_max_token_bytes &&
+         all_chars(token, [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '='; });
 }
 
 TokenSet new_token_set(const TokenResponse& r, TimePoint sent_at, const std::vector<std::string>& requested_scopes,
@@ -158,6 +222,7 @@ TokenSet new_token_set(const TokenResponse& r, TimePoint sent_at, const std::vec
   set.issued_at = sent_at;
   if (r.expires_in) set.expiry = sent_at + *r.expires_in;
   set.refresh_token = r.refresh_token;
+  if (r.refresh_expires_in && !r.refresh_token.empty()) set.refresh_expiry = sent_at + *r.refresh_expires_in;
   set.id_token = r.id_token;
   set.scopes = r.scopes.value_or(requested_scopes);
   set.client_id = client_id;
@@ -172,6 +237,7 @@ TokenSet refreshed_token_set(const TokenSet& old, const TokenResponse& r, TimePo
   set.issued_at = sent_at;
   set.expiry = r.expires_in ? std::optional<TimePoint>(sent_at + *r.expires_in) : std::nullopt;
   if (!r.refresh_token.empty()) set.refresh_token = r.refresh_token;
+  if (r.refresh_expires_in) set.refresh_expiry = sent_at + *r.refresh_expires_in;
   if (!r.id_token.empty()) set.id_token = r.id_token;
   if (r.scopes) set.scopes = *r.scopes;
   return set;
@@ -200,11 +266,25 @@ nlohmann::json check_id_token(std::string_view id_token, const IdTokenExpectatio
   const std::string azp = str(*claims, "azp");
   if ((audiences > 1 || !azp.empty()) && azp != expect.client_id && !(azp.empty() && audiences <= 1))
     fail("its authorized party is not the client \"" + expect.client_id + "\"");
-  if (const auto exp = claims->find("exp"); exp != claims->end() && exp->is_number()) {
-    const auto leeway = std::chrono::seconds(120);
-    if (TimePoint(Seconds(exp->get<std::int64_t>())) + leeway < expect.now) fail("it has expired");
+  if (const auto exp = claims->find("exp"); exp != claims->end()) {
+    if (!exp->is_number()) fail("its exp is not a number");
+    // Compared as a double: an exp of 1e300 or INT64_MAX is simply in the future, with no
+    // conversion to an integer that could overflow.
+    const double leeway = 120;
+    if (exp->get<double>() + leeway < static_cast<double>(expect.now.time_since_epoch().count())) fail("it has expired");
   }
   if (!expect.nonce.empty() && str(*claims, "nonce") != expect.nonce) fail("its nonce does not match the request");
+  if (expect.previous != nullptr) {
+    // OpenID Connect Core 12.2: a refreshed id token is about the same user, from the same issuer,
+    // for the same client.
+    for (const char* claim : {"iss", "sub", "aud"}) {
+      const auto before = expect.previous->find(claim);
+      const auto now = claims->find(claim);
+      const bool same = (before == expect.previous->end()) == (now == claims->end()) &&
+                        (before == expect.previous->end() || *before == *now);
+      if (!same) fail(std::string("its ") + claim + " differs from the id token it replaces");
+    }
+  }
   return *claims;
 }
 

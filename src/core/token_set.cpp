@@ -18,7 +18,11 @@ TokenStatus token_status(const TokenSet* set, TimePoint now) {
   // A server that did not say when its token expires gets the benefit of the doubt.
   const bool usable = !set->access_token.empty() && (!set->expiry || *set->expiry > now);
   if (usable) return TokenStatus::valid;
-  return set->refresh_token.empty() ? TokenStatus::expired : TokenStatus::refreshable;
+  return refresh_token_usable(*set, now) ? TokenStatus::refreshable : TokenStatus::expired;
+}
+
+bool refresh_token_usable(const TokenSet& set, TimePoint now) {
+  return !set.refresh_token.empty() && (!set.refresh_expiry || *set.refresh_expiry > now);
 }
 
 } // namespace tokenctl

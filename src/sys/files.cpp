@@ -191,6 +191,18 @@ void tighten_private_dir(const std::string& dir) {
   ::close(fd);
 }
 
+std::string claim_private_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_text(errno);
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno == ELOOP || errno == ENOTDIR ? "it is not a folder (or a symbolic link)" : errno_text(errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_text(errno);
+  if (st.st_uid != ::geteuid()) return "it is owned by uid " + std::to_string(st.st_uid);
+  if ((st.st_mode & 077) != 0 && ::fchmod(fd.get(), st.st_mode & 0700) != 0)
+    return "its mode " + octal_mode(st.st_mode) + " cannot be tightened: " + errno_text(errno);
+  return "";
+}
+
 void make_private_dirs(const std::string& dir) {
   std::size_t pos = 0;
   while (pos < dir.size()) {

@@ -35,6 +35,12 @@ void make_private_dirs(const std::string& dir);
 // O_NOFOLLOW|O_DIRECTORY, changed with fchmod); leave any other folder alone.
 void tighten_private_dir(const std::string& dir);
 
+// Make `dir` a folder that only the effective user can use: create it 0700 if it does not exist
+// (its parent must exist), remove the group and other bits of one the user owns. Return "" when
+// it is such a folder, else why not ("owned by uid N", "a symbolic link", ...): checked with
+// lstat and opened O_NOFOLLOW, so that nothing another user planted there is used.
+std::string claim_private_dir(const std::string& dir);
+
 // Replace `path` atomically with `data`: a temporary file in the same folder created O_EXCL with
 // `mode`, written in full, fsync'd, renamed over `path`, then the folder fsync'd. On any failure
 // the temporary file is removed and the old file is left as it was; throws Error(failure).

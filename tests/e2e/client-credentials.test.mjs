@@ -11,7 +11,7 @@ import {
   cachePath, fileMode, freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig,
 } from './lib/harness.mjs';
 import {
-  assertFailed, assertNoneIn, cacheSnapshot, makeDue, printedLine, refreshedMessage,
+  assertFailed, assertNoneIn, cacheSnapshot, makeDue, MIN_TTL, printedLine, refreshedMessage,
 } from './lib/tokens.mjs';
 
 const TTL = 20;
@@ -93,7 +93,7 @@ describe(`client credentials with ${TTL} s tokens`, () => {
     const first = printedLine(await runTokenctl(['token', '-p', 'ci'], { env }));
     makeDue(env, 'ci');
     await server.reset();
-    const r = await runTokenctl(['token', '-p', 'ci', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'ci', '--min-ttl', MIN_TTL], { env });
     const token = printedLine(r);
     assert.notEqual(token, first);
     const sent = await server.requests();
@@ -121,7 +121,7 @@ describe(`client credentials with ${TTL} s tokens`, () => {
     delete env.CI_SECRET;
     await server.reset();
     const snapshot = cacheSnapshot(env);
-    const r = await runTokenctl(['token', '-p', 'ci', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'ci', '--min-ttl', MIN_TTL], { env });
     assertFailed(r, 5);
     assert.match(r.stderr, /\bCI_SECRET\b/);
     assert.deepEqual(await server.requests(), []);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig } from './lib/harness.mjs';
-import { login, makeDue } from './lib/tokens.mjs';
+import { login, makeDue, MIN_TTL } from './lib/tokens.mjs';
 
 const PROCESSES = 30;
 const REFRESHES = 8;
@@ -17,7 +17,7 @@ describe('concurrent tokenctl processes on one profile', () => {
   before(async () => { server = await startServer({ accessTokenTTL: 60 }); });
   after(() => server?.stop());
 
-  test(`${PROCESSES} concurrent token --min-ttl 1h on a due token: one refresh, one token for all`, async () => {
+  test(`${PROCESSES} concurrent token --min-ttl ${MIN_TTL} on a due token: one refresh, one token for all`, async () => {
     const env = freshEnv(server);
     writeConfig(env, profileToml(server));
     await login(env);
@@ -25,7 +25,7 @@ describe('concurrent tokenctl processes on one profile', () => {
     await server.reset();
 
     const runs = await Promise.all(Array.from({ length: PROCESSES },
-      () => runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env, timeoutMs: 90000 })));
+      () => runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env, timeoutMs: 90000 })));
     for (const [i, r] of runs.entries()) {
       assert.equal(r.code, 0, `process ${i}: exit ${r.code}\n${r.stderr}`);
       assert.equal(r.stderr, '', `process ${i}`);

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import {
   cachePath, fileMode, freshEnv, profileToml, readCache, runTokenctl, startServer, startTokenctl, writeConfig,
 } from './lib/harness.mjs';
-import { login, makeDue } from './lib/tokens.mjs';
+import { login, makeDue, MIN_TTL } from './lib/tokens.mjs';
 
 const NO_CURL = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0 ? false
   : 'the curl command is not installed';
@@ -189,7 +189,7 @@ describe('exit status, signals, the token folder', () => {
   test('--min-ttl makes a due token fresh before COMMAND starts; a bad duration is a usage error', async () => {
     const own = await loggedIn(server, { XDG_RUNTIME_DIR: undefined });
     const old = makeDue(own).access_token;
-    const r = await runTokenctl(['exec', '--min-ttl', '1h', '-p', 'dev', '--', 'sh', '-c', 'cat "$BEARER_TOKEN_FILE"'],
+    const r = await runTokenctl(['exec', '--min-ttl', MIN_TTL, '-p', 'dev', '--', 'sh', '-c', 'cat "$BEARER_TOKEN_FILE"'],
       { env: own });
     assert.equal(r.code, 0, r.stderr);
     const fresh = readCache(own).tokens.dev.access_token;

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 
 import { freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig } from './lib/harness.mjs';
 import {
-  assertFailed, cacheSnapshot, closedPort, login, makeDue, patchCache, printedLine,
+  assertFailed, cacheSnapshot, closedPort, login, makeDue, MIN_TTL, patchCache, printedLine,
 } from './lib/tokens.mjs';
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -43,10 +43,10 @@ describe('faults at the token endpoint during a refresh', () => {
   });
   after(() => server?.stop());
 
-  // Run `token --min-ttl 1h` against the armed fault; asserts what every failure must keep.
+  // Run `token --min-ttl MIN_TTL` against the armed fault; asserts what every failure must keep.
   async function failingRefresh(code, timeoutMs = 60000) {
     const snapshot = cacheSnapshot(env);
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env, timeoutMs });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env, timeoutMs });
     assert.equal(r.timedOut, false, `tokenctl was still running after ${timeoutMs} ms`);
     assertFailed(r, code);
     assert.ok(r.stderr.includes(due.endpoints.token_endpoint), `stderr names the token endpoint:\n${r.stderr}`);
@@ -86,7 +86,7 @@ describe('faults at the token endpoint during a refresh', () => {
     patchCache(env, (c) => { c.tokens.dev.endpoints.token_endpoint = endpoint; });
     try {
       const snapshot = cacheSnapshot(env);
-      const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+      const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
       assertFailed(r, 4);
       assert.match(r.stderr, new RegExp(`cannot connect to ${escape(endpoint)}: Connection refused`));
       assert.ok(r.ms >= 1400, `3 attempts with 0.5 s and 1 s pauses take >= 1.5 s, took ${r.ms} ms`);
@@ -105,7 +105,7 @@ describe('faults at the token endpoint during a refresh', () => {
     patchCache(env, (c) => { c.tokens.dev.endpoints.token_endpoint = endpoint; });
     try {
       const snapshot = cacheSnapshot(env);
-      const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+      const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
       assertFailed(r, 4);
       assert.ok(r.stderr.includes(endpoint), r.stderr);
       assert.equal(connections, 3, 'a request that never left is tried 3 times');
@@ -118,7 +118,7 @@ describe('faults at the token endpoint during a refresh', () => {
 
   test('after all that, the kept refresh token still works', async () => {
     await server.reset();
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     const token = printedLine(r);
     const sent = await server.requests();
     assert.deepEqual(sent.map((q) => [q.endpoint, q.params.refresh_token, q.status]),
@@ -143,7 +143,7 @@ describe('retries of a refresh', () => {
     const due = makeDue(env);
     await server.reset();
     await server.fault({ path: '/token', mode: '429', count: 1, retryAfter: 1 });
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     const token = printedLine(r);
     assert.equal(r.stderr, '');
     assert.ok(r.ms >= 1000, `Retry-After: 1 honoured, took ${r.ms} ms`);
@@ -161,7 +161,7 @@ describe('retries of a refresh', () => {
     await server.reset();
     await server.fault({ path: '/token', mode: '503', count: 3 });
     const snapshot = cacheSnapshot(env);
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     assertFailed(r, 4);
     assert.match(r.stderr, /503/);
     const sent = await server.requests();
@@ -174,7 +174,7 @@ describe('retries of a refresh', () => {
     makeDue(env);
     await server.reset();
     await server.fault({ path: '/token', mode: '503', count: 2 });
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     const token = printedLine(r);
     const sent = await server.requests();
     assert.deepEqual(sent.map((q) => q.status), [503, 503, 200]);
@@ -185,7 +185,7 @@ describe('retries of a refresh', () => {
     makeDue(env);
     await server.reset();
     await server.fault({ path: '/token', mode: '500', count: 3 });
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     assertFailed(r, 4);
     assert.deepEqual((await server.requests()).map((q) => q.status), [500]);
   });

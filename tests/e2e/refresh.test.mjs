@@ -10,8 +10,7 @@ import * as fs from 'node:fs';
 
 import { cachePath, freshEnv, profileToml, readCache, runTokenctl, startServer, writeConfig } from './lib/harness.mjs';
 import {
-  assertFailed, assertNoneIn, cacheSnapshot, closedPort, issuedTokens, login, makeDue, patchCache,
-  printedLine, redeemRefreshToken, refreshedMessage, revokeAtServer,
+  assertFailed, assertNoneIn, cacheSnapshot, closedPort, issuedTokens, login, makeDue, MIN_TTL, patchCache, printedLine, redeemRefreshToken, refreshedMessage, revokeAtServer,
 } from './lib/tokens.mjs';
 
 const TTL = 20;
@@ -46,15 +45,15 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
 
   test('token with less than --min-ttl left refreshes once; the old refresh token is dead', async () => {
     const env = await loggedIn(server);
-    const old = makeDue(env);
     await server.reset();
-
-    const calm = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '5s'], { env });
-    assert.equal(printedLine(calm), old.access_token, 'more than 5 s left: the cached token');
+    const calm = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
+    assert.equal(printedLine(calm), readCache(env).tokens.dev.access_token, `more than ${MIN_TTL} left: the cached token`);
     assert.equal(calm.stderr, '');
     assert.deepEqual(await server.requests(), [], 'a token with enough time left needs no request');
 
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const old = makeDue(env);
+
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     const token = printedLine(r);
     assert.equal(r.stderr, '');
     const issued = assertOneRefresh(await server.requests(), old.refresh_token);
@@ -77,7 +76,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
     assert.equal(who.json().client_id, 'tokenctl');
 
     await server.reset();
-    for (const args of [['token', '-p', 'dev', '--min-ttl', '1h'], ['token', '-p', 'dev']]) {
+    for (const args of [['token', '-p', 'dev', '--min-ttl', MIN_TTL], ['token', '-p', 'dev']]) {
       const again = await runTokenctl(args, { env });
       assert.equal(printedLine(again), token, `${args.join(' ')}: the new token, from the cache`);
     }
@@ -93,7 +92,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
     const env = await loggedIn(server);
     makeDue(env);
     await server.reset();
-    const header = await runTokenctl(['token', '-p', 'dev', '--header', '--min-ttl', '1h'], { env });
+    const header = await runTokenctl(['token', '-p', 'dev', '--header', '--min-ttl', MIN_TTL], { env });
     assert.equal(header.code, 0, header.stderr);
     assert.equal(header.stderr, '');
     const [first] = (await server.requests('token')).map((q) => JSON.parse(q.response));
@@ -101,7 +100,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
 
     makeDue(env);
     await server.reset();
-    const json = await runTokenctl(['-o', 'json', 'token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const json = await runTokenctl(['-o', 'json', 'token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     assert.equal(json.code, 0, json.stderr);
     assert.equal(json.stderr, '');
     const issued = assertOneRefresh(await server.requests(), first.refresh_token);
@@ -174,7 +173,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
     await revokeAtServer(server, set.refresh_token);
     await server.reset();
     const snapshot = cacheSnapshot(env);
-    for (const args of [['token', '-p', 'dev', '--min-ttl', '1h'], ['refresh', '-p', 'dev']]) {
+    for (const args of [['token', '-p', 'dev', '--min-ttl', MIN_TTL], ['refresh', '-p', 'dev']]) {
       const r = await runTokenctl(args, { env });
       assertFailed(r, 3);
       assert.match(r.stderr, /invalid_grant/);
@@ -194,7 +193,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
     makeDue(env);
     await server.reset();
     const snapshot = cacheSnapshot(env);
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL], { env });
     assertFailed(r, 3);
     assert.match(r.stderr,
       /^tokenctl: error: the server rejected the refresh token of profile "dev": .*invalid_grant/m);
@@ -208,7 +207,7 @@ describe(`refresh with ${TTL} s access tokens and rotating refresh tokens`, () =
     const env = await loggedIn(server);
     const old = makeDue(env);
     await server.reset();
-    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', '1h', '-v'], { env });
+    const r = await runTokenctl(['token', '-p', 'dev', '--min-ttl', MIN_TTL, '-v'], { env });
     const token = printedLine(r);
     const issued = assertOneRefresh(await server.requests(), old.refresh_token);
     assert.equal(token, issued.access_token);

@@ -18,7 +18,7 @@ DeviceAuthorization device(Seconds interval = 5s, Seconds expires = 600s) {
   d.expires_in = expires;
   return d;
 }
-const ClientAuth k_auth{ClientAuth::Method::none, "tokenctl", ""};
+const ClientAuth k_auth{AuthMethod::none, "tokenctl", ""};
 } // namespace
 
 TEST_CASE("the device authorization response") {

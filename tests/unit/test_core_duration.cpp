@@ -44,7 +44,10 @@ TEST_CASE("format_duration writes the two largest units") {
   CHECK(format_duration(seconds{49 * 3600 + 60}) == "49h 1m");
   CHECK(format_duration(seconds{-182}) == "-3m 2s");
   CHECK(format_duration(seconds{-5}) == "-5s");
-  CHECK(format_duration(seconds{std::numeric_limits<long long>::min()}) == "-2562047788015215h 30m");
+  CHECK(format_duration(seconds{71 * 3600 + 60}) == "71h 1m");
+  CHECK(format_duration(seconds{72 * 3600 + 60}) == "3d");
+  CHECK(format_duration(seconds{365 * 86400 - 3600}) == "364d 23h");
+  CHECK(format_duration(seconds{std::numeric_limits<long long>::min()}) == "-106751991167300d 15h");
 }
 
 TEST_CASE("format_rfc3339 writes UTC with whole seconds") {

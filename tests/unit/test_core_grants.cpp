@@ -29,18 +29,47 @@ TEST_CASE("the margin is the requested one, capped at half the lifetime") {
   CHECK(effective_min_ttl(unknown, 300s) == 300s);
 }
 
-TEST_CASE("freshness") {
+TEST_CASE("freshness under the default margin: capped at half the lifetime") {
+  const Margin m{300s, false};
   const auto s = set_with(3600s, t0);
-  CHECK(fresh_enough(s, 300s, t0 + 3000s));
-  CHECK_FALSE(fresh_enough(s, 300s, t0 + 3300s));
-  CHECK_FALSE(fresh_enough(s, 300s, t0 + 4000s));
-  CHECK(fresh_enough(set_with(60s, t0), 300s, t0 + 29s));  // 31s left > half of 60s
-  CHECK_FALSE(fresh_enough(set_with(60s, t0), 300s, t0 + 30s));
+  CHECK(fresh_enough(s, m, t0 + 3000s));
+  CHECK_FALSE(fresh_enough(s, m, t0 + 3300s));
+  CHECK_FALSE(fresh_enough(s, m, t0 + 4000s));
+  CHECK(fresh_enough(set_with(60s, t0), m, t0 + 29s));  // 31s left > half of 60s
+  CHECK_FALSE(fresh_enough(set_with(60s, t0), m, t0 + 30s));
   TokenSet unknown;
   unknown.access_token = "x";
-  CHECK(fresh_enough(unknown, 300s, t0));
+  CHECK(fresh_enough(unknown, m, t0));
+  CHECK(renew_at(unknown, m) == std::nullopt);
   unknown.access_token.clear();
-  CHECK_FALSE(fresh_enough(unknown, 300s, t0));
+  CHECK_FALSE(fresh_enough(unknown, m, t0));
+  CHECK_FALSE(shorter_than_asked(s, m, t0 + 3500s));  // the default margin never warns
+}
+
+TEST_CASE("--min-ttl is honoured as asked: no cap at half the lifetime") {
+  // A 1-hour token with 55 minutes left, asked for 40 minutes: served; for 2 hours: see below.
+  const auto s = set_with(3600s, t0);
+  CHECK(fresh_enough(s, Margin{2400s, true}, t0 + 300s));
+  CHECK_FALSE(fresh_enough(s, Margin{2400s, true}, t0 + 1201s));  // 39m 59s left: refresh
+  CHECK(renew_at(s, Margin{2400s, true}) == t0 + 1200s);
+  // Under the default rule, the same 40 minutes would have been capped at 30.
+  CHECK(fresh_enough(s, Margin{2400s, false}, t0 + 1500s));
+}
+
+TEST_CASE("--min-ttl longer than the tokens live: a token as fresh as the server issues them is served") {
+  const Margin two_hours{7200s, true};
+  const auto s = set_with(3600s, t0);
+  CHECK(freshness_tolerance(3600s) == 300s);
+  CHECK(freshness_tolerance(20s) == 5s);
+  CHECK(freshness_tolerance(600s) == 60s);
+  CHECK(fresh_enough(s, two_hours, t0 + 1s));    // just issued: a new one would not be better
+  CHECK(fresh_enough(s, two_hours, t0 + 299s));
+  CHECK_FALSE(fresh_enough(s, two_hours, t0 + 300s));
+  CHECK(shorter_than_asked(s, two_hours, t0 + 1s));
+  CHECK_FALSE(shorter_than_asked(s, Margin{1800s, true}, t0 + 1s));
+  TokenSet no_issue = s;
+  no_issue.issued_at.reset();  // lifetime unknown: refresh as asked
+  CHECK_FALSE(fresh_enough(no_issue, two_hours, t0 + 1s));
 }
 
 TEST_CASE("Retry-After") {

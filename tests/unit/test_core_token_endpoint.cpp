@@ -40,8 +40,9 @@ TEST_CASE("expires_in as a string, absent, zero, negative, fractional or garbage
         .expires_in;
   };
   CHECK(exp("\"120\"") == Seconds(120));
-  CHECK(exp("0") == std::nullopt);
-  CHECK(exp("-5") == std::nullopt);
+  // 0 or less: the server says the token is already expired; it is not "valid forever".
+  CHECK(exp("0") == Seconds(0));
+  CHECK(exp("-5") == Seconds(0));
   CHECK(exp("\"12x\"") == std::nullopt);
   CHECK(exp("null") == std::nullopt);
   CHECK(exp("90.7") == Seconds(90));
@@ -127,7 +128,7 @@ TEST_CASE("client authentication: none, basic with form-encoding, post") {
   }
   SUBCASE("RFC 6749 example and the form-encoded vector") {
     auto auth = choose_client_auth("s6BhdRkqt3", std::string("7Fjfp0ZBr1KtDRbnfVdmIw"), {});
-    CHECK(auth.method == ClientAuth::Method::basic);
+    CHECK(auth.method == AuthMethod::client_secret_basic);
     auto req = form_post(k_endpoint, {}, auth, "");
     CHECK(HttpResponse{0, req.headers, ""}.header("authorization") == "Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3");
     auth = choose_client_auth("my:client", std::string("p@ss w+rd%/="), {"client_secret_basic"});
@@ -138,10 +139,103 @@ TEST_CASE("client authentication: none, basic with form-encoding, post") {
   }
   SUBCASE("post only when the server lists post and not basic") {
     const auto auth = choose_client_auth("c", std::string("s"), {"client_secret_post", "private_key_jwt"});
-    CHECK(auth.method == ClientAuth::Method::post);
+    CHECK(auth.method == AuthMethod::client_secret_post);
     const auto req = form_post(k_endpoint, {{"grant_type", "client_credentials"}}, auth, "");
     CHECK(req.body == "grant_type=client_credentials&client_id=c&client_secret=s");
   }
+}
+
+TEST_CASE("a configured token_endpoint_auth_method wins over the metadata") {
+  CHECK(choose_client_auth("c", std::string("s"), {"client_secret_basic"}, AuthMethod::client_secret_post).method ==
+        AuthMethod::client_secret_post);
+  CHECK(choose_client_auth("c", std::string("s"), {"client_secret_post"}, AuthMethod::client_secret_basic).method ==
+        AuthMethod::client_secret_basic);
+  CHECK(choose_client_auth("c", std::nullopt, {"client_secret_basic"}, AuthMethod::none).method == AuthMethod::none);
+  SUBCASE("client_secret_post never sends an Authorization header") {
+    const auto req = form_post(k_endpoint, {{"grant_type", "refresh_token"}},
+                               choose_client_auth("m", std::string("p s"), {}, AuthMethod::client_secret_post), "");
+    CHECK(req.body == "grant_type=refresh_token&client_id=m&client_secret=p+s");
+    for (const auto& [k, v] : req.headers) CHECK(k != "Authorization");
+  }
+  CHECK(auth_method_name(AuthMethod::client_secret_basic) == "client_secret_basic");
+  CHECK(auth_method_name(AuthMethod::client_secret_post) == "client_secret_post");
+  CHECK(auth_method_name(AuthMethod::none) == "none");
+}
+
+TEST_CASE("token errors that point at a profile key get a hint naming it") {
+  const auto hint_of = [](const std::string& code, std::optional<AuthMethod> method) {
+    try {
+      parse_token_response(json_response(400, "{\"error\":\"" + code + "\"}"), TokenRequestInfo{k_endpoint, method});
+    } catch (const OAuthError& e) {
+      CHECK(e.code() == code);
+      return e.hint();
+    }
+    FAIL("accepted");
+    return std::string();
+  };
+  CHECK(hint_of("invalid_client", AuthMethod::client_secret_basic).find("token_endpoint_auth_method (tokenctl used "
+                                                                        "client_secret_basic)") != std::string::npos);
+  CHECK(hint_of("invalid_scope", std::nullopt).find("profile's scopes") != std::string::npos);
+  CHECK(hint_of("unauthorized_client", std::nullopt).find("profile's grant and client_id") != std::string::npos);
+  CHECK(hint_of("unsupported_grant_type", std::nullopt).find("profile's grant") != std::string::npos);
+  CHECK(hint_of("invalid_grant", std::nullopt).empty());
+}
+
+TEST_CASE("a 4xx without an error code is the server refusing, not server trouble (exit 1)") {
+  try {
+    parse_token_response(HttpResponse{403, {}, ""}, TokenRequestInfo{k_endpoint, AuthMethod::client_secret_basic});
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failure);
+    CHECK(std::string(e.what()) == "the token endpoint https://as.example/token refused the request with HTTP 403 and "
+                                   "no error code");
+    CHECK(e.hint().find("client_secret_basic") != std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_token_response(HttpResponse{400, {}, "<html/>"}, k_endpoint), Error);
+}
+
+TEST_CASE("the refresh token's lifetime: refresh_token_expires_in, or Keycloak's refresh_expires_in (0: none)") {
+  const auto rexp = [](const char* fields) {
+    return parse_token_response(json_response(200, std::string(R"({"access_token":"a",)") + fields + "}"), k_endpoint)
+        .refresh_expires_in;
+  };
+  CHECK(rexp(R"("refresh_token_expires_in":31536000)") == Seconds(31536000));
+  CHECK(rexp(R"("refresh_expires_in":"1800")") == Seconds(1800));
+  CHECK(rexp(R"("refresh_expires_in":0)") == std::nullopt);
+  CHECK(rexp(R"("x":1)") == std::nullopt);
+  CHECK(rexp(R"("refresh_token_expires_in":60,"refresh_expires_in":30)") == Seconds(60));
+}
+
+TEST_CASE("every token is validated where the response is parsed") {
+  const auto refused = [](const std::string& body, std::string content_type = "application/json") {
+    try {
+      parse_token_response(HttpResponse{200, {{"Content-Type", content_type}}, body}, k_endpoint);
+    } catch (const UnusableTokenResponse& e) {
+      CHECK(std::string(e.what()).find("refusing the response") != std::string::npos);
+      return e.refresh_token();
+    }
+    FAIL("accepted");
+    return std::string("<none>");
+  };
+  const std::string big(350 * 1024, 'a');
+  CHECK(refused(R"({"access_token":")" + big + R"(","refresh_token":"rt-new"})") == "rt-new");
+  CHECK(refused(R"({"access_token":"a\r\nX-Evil: 1","refresh_token":"rt-new"})") == "rt-new");
+  CHECK(refused(R"({"access_token":"a\u001b[2J"})") == "");
+  CHECK(refused(R"({"access_token":"a b"})") == "");
+  CHECK(refused("access_token=ok&refresh_token=%FF%FE", "application/x-www-form-urlencoded") == "");
+  CHECK(refused("access_token=%FF&refresh_token=rt2", "application/x-www-form-urlencoded") == "rt2");
+  CHECK(refused(R"({"access_token":"ok","id_token":"not a jwt"})") == "");
+  CHECK(refused(R"({"access_token":"ok","refresh_token":")" + big + R"("})") == "");
+  CHECK(valid_access_token("eyJhbGciOi.eyJzdWIi.sig-_~+/=="));
+  CHECK_FALSE(valid_access_token("=="));
+  CHECK_FALSE(valid_access_token("a=b"));
+  CHECK_FALSE(valid_access_token(""));
+  CHECK(valid_access_token(std::string(k_max_token_bytes, 'x')));
+  CHECK_FALSE(valid_access_token(std::string(k_max_token_bytes + 1, 'x')));
+  CHECK(valid_refresh_token("any printable ~!@#"));
+  CHECK_FALSE(valid_refresh_token("tab\there"));
+  CHECK(valid_id_token("a.b.c"));
+  CHECK_FALSE(valid_id_token("a.b.c\n"));
 }
 
 TEST_CASE("refresh keeps the old refresh token when the server sends none") {
@@ -161,6 +255,12 @@ TEST_CASE("refresh keeps the old refresh token when the server sends none") {
   CHECK(next.issued_at == t);
   r.refresh_token = "rt-new";
   CHECK(refreshed_token_set(old, r, t).refresh_token == "rt-new");
+  SUBCASE("the refresh token's expiry is kept unless the server restates it") {
+    old.refresh_expiry = TimePoint(Seconds(5000));
+    CHECK(refreshed_token_set(old, r, t).refresh_expiry == TimePoint(Seconds(5000)));
+    r.refresh_expires_in = Seconds(100);
+    CHECK(refreshed_token_set(old, r, t).refresh_expiry == TimePoint(Seconds(1100)));
+  }
 }
 
 TEST_CASE("id token checks") {
@@ -183,6 +283,32 @@ TEST_CASE("id token checks") {
   fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":1700000000})"), "expired");
   fails_with(jwt(R"({"iss":"https://as.example","aud":["tokenctl","x"],"nonce":"n1","exp":1800000600})"), "authorized party");
   fails_with("not-a-jwt", "not a JWT");
+  fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":"soon"})"), "exp is not a number");
+  // Far-future values are in the future, with no overflow on the way (UBSan runs this too).
+  CHECK_NOTHROW(check_id_token(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":1e300})"), e));
+  CHECK_NOTHROW(check_id_token(
+      jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":9223372036854775807})"), e));
+  fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":-1e300})"), "expired");
+}
+
+TEST_CASE("a refreshed id token must name the same iss, sub and aud (OpenID Connect Core 12.2)") {
+  const TimePoint now{Seconds(1'800'000'000)};
+  const nlohmann::json before = {{"iss", "https://as.example"}, {"sub", "alice"}, {"aud", "tokenctl"}};
+  IdTokenExpectation e{"https://as.example", "tokenctl", "", now};
+  e.previous = &before;
+  CHECK_NOTHROW(check_id_token(jwt(R"({"iss":"https://as.example","sub":"alice","aud":"tokenctl","exp":1800000600})"), e));
+  const auto fails = [&](const std::string& payload, const char* claim) {
+    try {
+      check_id_token(jwt(payload), e);
+      FAIL("accepted");
+    } catch (const Error& err) {
+      CHECK(std::string(err.what()).find(std::string("its ") + claim) != std::string::npos);
+    }
+  };
+  fails(R"({"iss":"https://as.example","sub":"mallory","aud":"tokenctl","exp":1800000600})", "sub differs");
+  fails(R"({"iss":"https://as.example","aud":"tokenctl","exp":1800000600})", "sub differs");
+  fails(R"({"iss":"https://as.example","sub":"alice","aud":["tokenctl","other"],"azp":"tokenctl","exp":1800000600})",
+        "aud differs");
 }
 
 TEST_SUITE_END();

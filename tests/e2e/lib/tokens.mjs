@@ -2,12 +2,13 @@
 // make its cached token set due for a refresh, snapshot the cache file, talk to the token and
 // revocation endpoints directly, and collect every token the server handed out.
 //
-// Why `makeDue` edits the cache: tokenctl never applies a --min-ttl (or refresh_margin) larger than
-// half of the token's whole lifetime (expiry - issued_at). A token fresh from the server always has
-// more than half of its lifetime left, so no --min-ttl can make it due; only time can. Rather than
-// sleep half a lifetime in every test, `makeDue` moves issued_at back (expiry and the tokens stay
-// what the server issued), as if the token had been issued long ago: then `--min-ttl 1h` applies
-// in full and forces the refresh. One test in refresh.test.mjs waits for real instead.
+// Why `makeDue` edits the cache: a token fresh from the server has its whole lifetime left, so
+// only time can make it due. Rather than sleep most of a lifetime in every test, `makeDue` moves
+// the set's expiry (and issued_at, keeping its lifetime) back, as if it had been issued long ago,
+// until DUE_LEFT seconds are left: then `token --min-ttl MIN_TTL` (more than DUE_LEFT, less than any
+// test server's token lifetime) refreshes it exactly once, and the fresh token meets the margin, so
+// nothing is said on stderr. The tokens stay what the server issued. One test in refresh.test.mjs
+// waits for real instead.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -37,13 +38,20 @@ export function patchCache(env, edit) {
   return cache;
 }
 
-// Make the token set of `name` look issued `ageSeconds` before its expiry (see the top of the file),
-// so that `token --min-ttl 1h` must refresh it. Returns the token set as it now is.
-export function makeDue(env, name = 'dev', ageSeconds = 7200) {
+// Seconds left on a token after makeDue, and the --min-ttl that then refreshes it once.
+export const DUE_LEFT = 2;
+export const MIN_TTL = '5s';
+
+// Make the token set of `name` due (see the top of the file): DUE_LEFT seconds left, its lifetime
+// (expiry - issued_at) unchanged. Returns the token set as it now is.
+export function makeDue(env, name = 'dev') {
   const cache = patchCache(env, (c) => {
     const set = c.tokens[name];
-    assert.ok(set?.expiry, `profile ${name} has a token set with an expiry`);
-    set.issued_at = isoSeconds(Date.parse(set.expiry) - ageSeconds * 1000);
+    assert.ok(set?.expiry && set?.issued_at, `profile ${name} has a token set with an expiry`);
+    const lifetime = Date.parse(set.expiry) - Date.parse(set.issued_at);
+    const expiry = Math.floor(Date.now() / 1000) * 1000 + DUE_LEFT * 1000;
+    set.expiry = isoSeconds(expiry);
+    set.issued_at = isoSeconds(expiry - lifetime);
   });
   return cache.tokens[name];
 }
