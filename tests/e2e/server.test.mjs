@@ -114,7 +114,7 @@ describe('authorization server over TLS', () => {
     assert.equal(who.status, 200, who.text);
     assert.deepEqual({ ...who.json(), exp: 0 }, {
       sub: 'alice', client_id: 'tokenctl', scope: 'openid offline_access profile', kind: 'AccessToken',
-      exp: 0, auth: 'bearer',
+      exp: 0, auth: 'bearer', iss: server.issuer,
     });
     const basic = await server.whoami(tokens.access_token, { basicUser: 'token' });
     assert.equal(basic.status, 200);

@@ -66,27 +66,47 @@ export function httpRequest(url, { method = 'GET', headers = {}, body, ca, timeo
   });
 }
 
+// Options that server-main takes as flags; every other option goes in one --config-json object.
+const SERVER_FLAGS = {
+  issuerPath: '--issuer-path', hostname: '--hostname', accessTokenTTL: '--access-token-ttl',
+  clientCredentialsTTL: '--client-credentials-ttl', refreshTokenTTL: '--refresh-token-ttl',
+  deviceCodeTTL: '--device-code-ttl', idTokenTTL: '--id-token-ttl', ciSecret: '--ci-secret',
+  confidentialSecret: '--confidential-secret', rotateRefreshToken: '--rotate-refresh-token',
+};
+// The options of lib/server.mjs beyond the flags (described at its top and in README.md).
+const SERVER_JSON_OPTIONS = ['shape', 'merchant', 'marketing', 'discovery', 'refreshExpiresIn',
+  'databricks', 'tokenExchange', 'ci', 'idp', 'extraClients', 'assertionMaxLifetime', 'resources',
+  'grantResources', 'hang'];
+
 function serverArgs(options) {
   const args = [];
   if (options.tls === false) args.push('--no-tls');
-  const map = {
-    issuerPath: '--issuer-path', hostname: '--hostname', accessTokenTTL: '--access-token-ttl',
-    clientCredentialsTTL: '--client-credentials-ttl', refreshTokenTTL: '--refresh-token-ttl',
-    deviceCodeTTL: '--device-code-ttl', idTokenTTL: '--id-token-ttl', ciSecret: '--ci-secret',
-    confidentialSecret: '--confidential-secret', rotateRefreshToken: '--rotate-refresh-token',
-  };
-  for (const [key, flag] of Object.entries(map)) {
+  for (const [key, flag] of Object.entries(SERVER_FLAGS)) {
     if (options[key] !== undefined) args.push(flag, String(options[key]));
   }
+  const json = {};
+  for (const key of SERVER_JSON_OPTIONS) if (options[key] !== undefined) json[key] = options[key];
+  const unknown = Object.keys(options).filter((k) => k !== 'tls' && !(k in SERVER_FLAGS) && !SERVER_JSON_OPTIONS.includes(k));
+  if (unknown.length) throw new Error(`startServer: unknown option ${unknown.join(', ')}`);
+  if (Object.keys(json).length) args.push('--config-json', JSON.stringify(json));
   return args;
 }
 
-// Start the test server (options: tls, issuerPath, hostname, accessTokenTTL, clientCredentialsTTL,
-// refreshTokenTTL, deviceCodeTTL, idTokenTTL, rotateRefreshToken, ciSecret, confidentialSecret).
-// Resolves to a handle with issuer, origin, port, ca, ciSecret, confidentialSecret and methods
-// requests(endpoint), reset(), fault(spec), whoami(token, {basicUser}), stderr(), stop().
+// Start the test server (lib/server-main.mjs in a child process). Options (all described at the top
+// of lib/server.mjs and in README.md, "The server"): tls, issuerPath, hostname, accessTokenTTL,
+// clientCredentialsTTL, refreshTokenTTL, deviceCodeTTL, idTokenTTL, rotateRefreshToken, ciSecret,
+// confidentialSecret; shape ('merchant' | 'marketing'), merchant, marketing, discovery,
+// refreshExpiresIn, databricks, tokenExchange, ci, idp, extraClients, assertionMaxLifetime,
+// resources, grantResources, hang. Resolves to a handle with what the server printed (issuer,
+// origin, port, ca, ciSecret, confidentialSecret, endpoints, and per shape merchant, marketing,
+// databricks, tokenExchange, idp, ci, resources) and methods requests(endpoint), reset(),
+// fault(spec), whoami(token, {basicUser}), introspect(token, {mount, clientId, secret}),
+// userinfo(token, {mount}), scimMe(token), addClient(metadata, {mount}), info(), stderr(), stop();
+// with an identity provider idp.mint(claims, options); with tokenExchange
+// tokenExchange.configure({policies, targets, ttl}); with ci ci.configure({github, azure}).
 export function startServer(options = {}) {
-  const child = spawn(process.execPath, [SERVER_MAIN, '--stop-on-stdin-eof', ...serverArgs(options)],
+  const args = serverArgs(options);
+  const child = spawn(process.execPath, [SERVER_MAIN, '--stop-on-stdin-eof', ...args],
     { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => { stderr += c; });
@@ -123,7 +143,14 @@ function makeHandle(child, info, stderr) {
     return res.json();
   };
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return {
+  const bearer = (token) => ({ authorization: `Bearer ${token}` });
+  const mountUrls = (mount = 'main') => {
+    if (mount === 'main') return info.endpoints;
+    if (mount === 'databricks-workspace') return info.databricks.workspace;
+    if (mount === 'databricks-account') return info.databricks.account;
+    throw new Error(`no mount ${mount}`);
+  };
+  const handle = {
     ...info,
     child,
     stderr,
@@ -131,6 +158,7 @@ function makeHandle(child, info, stderr) {
     requests: (endpoint) => hook('GET', `/__test/requests${endpoint ? `?endpoint=${endpoint}` : ''}`),
     reset: () => hook('POST', '/__test/reset', '{}'),
     fault: (spec) => hook('POST', '/__test/fault', JSON.stringify(spec)),
+    info: () => hook('GET', '/__test/info'),
     // Call /api/whoami with the token as Bearer, or as Basic password for `basicUser`.
     whoami: (token, { basicUser } = {}) => httpRequest(`${info.origin}/api/whoami`, {
       ca: info.ca,
@@ -139,11 +167,46 @@ function makeHandle(child, info, stderr) {
           ? `Basic ${Buffer.from(`${basicUser}:${token}`).toString('base64')}` : `Bearer ${token}`,
       },
     }),
+    // RFC 7662 introspection at an issuer's endpoint (mount 'main', 'databricks-workspace',
+    // 'databricks-account'), as `clientId` (default tokenctl, public: it sees its own tokens; with
+    // `secret`, HTTP Basic). Resolves to the parsed answer.
+    async introspect(token, { mount = 'main', clientId = 'tokenctl', secret } = {}) {
+      const params = { token };
+      const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (secret === undefined) params.client_id = clientId;
+      else headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const res = await httpRequest(mountUrls(mount).introspection_endpoint, {
+        method: 'POST', ca: info.ca, headers, body: new URLSearchParams(params).toString(),
+      });
+      if (res.status !== 200) throw new Error(`introspection: ${res.status} ${res.text}`);
+      return res.json();
+    },
+    // GET the OpenID userinfo endpoint with the token; resolves to {status, headers, text, json()}.
+    userinfo: (token, { mount = 'main' } = {}) => httpRequest(mountUrls(mount).userinfo_endpoint,
+      { ca: info.ca, headers: bearer(token) }),
+    // GET {origin}/api/2.0/preview/scim/v2/Me (Databricks); resolves to {status, headers, text, json()}.
+    scimMe: (token) => httpRequest(`${info.origin}/api/2.0/preview/scim/v2/Me`, { ca: info.ca, headers: bearer(token) }),
+    // Register a client at run time (e.g. private_key_jwt with `jwks`); rejects with the server's
+    // error_description when the metadata is invalid.
+    addClient: (client, { mount = 'main' } = {}) => hook('POST', '/__test/clients', JSON.stringify({ client, mount })),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+  if (info.idp) {
+    // Sign an identity token with the test identity provider: claims (iss, sub, aud, exp, ...;
+    // null leaves one out), options {untrusted, alg: 'none', kid, typ, header}. Resolves to the JWT.
+    handle.idp = { ...info.idp, mint: async (claims = {}, options = {}) => (await hook('POST', '/__test/idp/mint', JSON.stringify({ claims, options }))).token };
+  }
+  if (info.tokenExchange) {
+    handle.tokenExchange = {
+      ...info.tokenExchange,
+      configure: (patch) => hook('POST', '/__test/token-exchange', JSON.stringify(patch)),
+    };
+  }
+  if (info.ci) handle.ci = { ...info.ci, configure: (patch) => hook('POST', '/__test/ci', JSON.stringify(patch)) };
+  return handle;
 }
 
 // Stop a server from startServer (same as server.stop()).

@@ -7,8 +7,15 @@
 //        [--hostname 127.0.0.1|localhost] [--access-token-ttl S] [--client-credentials-ttl S]
 //        [--refresh-token-ttl S] [--device-code-ttl S] [--rotate-refresh-token true|false|default]
 //        [--ci-secret S] [--confidential-secret S] [--id-token-ttl S] [--stop-on-stdin-eof]
+//        [--shape merchant|marketing] [--no-discovery] [--refresh-expires-in FIELD]
+//        [--databricks] [--token-exchange] [--ci] [--resources] [--config-json JSON | @FILE]
+// --config-json: the options of lib/server.mjs as one JSON object (or @FILE holding it), merged
+// over the flags; the harness passes the object options (databricks, tokenExchange, ci,
+// extraClients, resources, ...) this way. The options are described at the top of lib/server.mjs.
 // --stop-on-stdin-eof: stop when standard input reaches its end, so that a server started by a
 // test process that dies (and with it the pipe's other end) does not outlive it.
+
+import * as fs from 'node:fs';
 
 import { startTestServer } from './server.mjs';
 
@@ -19,8 +26,20 @@ const NUMBERS = {
 };
 const STRINGS = {
   '--issuer-path': 'issuerPath', '--hostname': 'hostname', '--ci-secret': 'ciSecret',
-  '--confidential-secret': 'confidentialSecret',
+  '--confidential-secret': 'confidentialSecret', '--shape': 'shape',
+  '--refresh-expires-in': 'refreshExpiresIn',
 };
+const SWITCHES = {
+  '--no-discovery': ['discovery', false], '--databricks': ['databricks', true],
+  '--token-exchange': ['tokenExchange', true], '--ci': ['ci', true], '--resources': ['resources', true],
+};
+
+function parseJsonOption(value) {
+  const text = value.startsWith('@') ? fs.readFileSync(value.slice(1), 'utf8') : value;
+  const parsed = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('--config-json must be a JSON object');
+  return parsed;
+}
 
 function parseArgs(argv) {
   const options = {};
@@ -30,6 +49,11 @@ function parseArgs(argv) {
     if (arg === '--no-tls') options.tls = false;
     else if (arg === '--stop-on-stdin-eof') options.stopOnStdinEof = true;
     else if (arg === '--tls') options.tls = true;
+    else if (arg in SWITCHES) options[SWITCHES[arg][0]] = SWITCHES[arg][1];
+    else if (arg === '--config-json' && value !== undefined) {
+      Object.assign(options, parseJsonOption(value));
+      i += 1;
+    }
     else if (arg in NUMBERS && value !== undefined && /^\d+$/.test(value)) {
       options[NUMBERS[arg]] = Number(value);
       i += 1;
