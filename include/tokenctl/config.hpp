@@ -60,6 +60,15 @@ std::optional<std::string> slice_config(std::string_view text, std::string_view 
 // the file's shape does not allow a safe cut (as slice_config says).
 std::optional<std::string> slice_top_level(std::string_view text);
 
+// Return whether `s` is a scope token (RFC 6749 section 3.3: printable ASCII but space, '"', '\\').
+bool valid_scope(std::string_view s);
+// Return whether `s` can be a Databricks account id: letters, digits, '-' and '_', at most 128.
+bool valid_account_id(std::string_view s);
+// Return whether `s` can be a client id: not empty, no control characters.
+bool valid_client_id(std::string_view s);
+// Return "" if `host` may be a profile's host (an absolute https URL, http only for loopback
+// hosts, no query or fragment), else why not.
+std::string host_problem(std::string_view host);
 // Check a profile name: letters, digits, '.', '_', '-', 1 to 64 characters, not "." or "..".
 bool valid_profile_name(std::string_view name);
 

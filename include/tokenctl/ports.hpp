@@ -73,6 +73,20 @@ public:
   virtual std::string sha256(std::string_view data) = 0;
 };
 
+// Signs with a private key that the caller read (PEM text): the JWS signatures of RFC 7523
+// client assertions.
+class Signer {
+public:
+  virtual ~Signer() = default;
+  // Return the JWS signature (raw bytes, not yet base64url) of `data` with the key for `alg`
+  // ("RS256", "PS256", "ES256"); throws Error(config) when the key is unusable or does not fit
+  // `alg`, Error(failure) when the crypto library fails.
+  virtual std::string sign(std::string_view alg, std::string_view key_pem, std::string_view data) = 0;
+  // Return "rsa" (an RSA key of 2048 bits or more: RS256, PS256) or "ec" (EC P-256: ES256);
+  // throws Error(config) saying why the key is unusable.
+  virtual std::string key_kind(std::string_view key_pem) = 0;
+};
+
 class Browser {
 public:
   virtual ~Browser() = default;

@@ -1,30 +1,29 @@
 // tokenctl login: the authorization code flow with PKCE through a loopback listener (RFC 8252),
-// or, for client-credentials profiles, a first token. Reads as its steps: settle the profile,
-// discover, listen, send the browser, check the callback, redeem the code, check the id token,
-// save (the cache lock is taken only for the save, never while waiting for the browser).
+// the device flow (RFC 8628), or, for client-credentials profiles, a first token. Reads as its
+// steps: settle the profile and check everything that can be checked before the first request,
+// discover, obtain the tokens (browser, device or client credentials), then save: the cache under
+// its lock, and a new profile into the config under the config's lock (never while waiting for
+// the browser).
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <memory>
-#include <ostream>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/login_callback.hpp"
 #include "cli/output.hpp"
 #include "cli/token_service.hpp"
 #include "net/loopback_listener.hpp"
 #include "sys/config_file.hpp"
-#include "sys/files.hpp"
 #include "tokenctl/authorize.hpp"
-#include "tokenctl/callback_page.hpp"
 #include "tokenctl/client.hpp"
 #include "tokenctl/device.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
 #include "tokenctl/jwt.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/token_endpoint.hpp"
 #include "tokenctl/url.hpp"
 
@@ -47,6 +46,27 @@ struct SettledProfile {
   bool is_new = false;
 };
 
+// Apply the command line's overrides to `p`, checking each as the config file's reader would.
+void apply_overrides(const LoginOptions& o, Profile& p) {
+  if (!o.client_id.empty()) {
+    if (!valid_client_id(o.client_id)) throw Error(ErrorKind::usage, "--client-id: not a client id");
+    p.client_id = o.client_id;
+  }
+  if (!o.account_id.empty()) {
+    if (!valid_account_id(o.account_id)) throw Error(ErrorKind::usage, "--account-id: not an account id");
+    p.account_id = o.account_id;
+  }
+  if (o.port) p.redirect_port = *o.port;
+  if (!o.scopes.empty()) {
+    const auto scopes = split_words(o.scopes);
+    for (const auto& s : scopes)
+      if (!valid_scope(s))
+        throw Error(ErrorKind::usage, "--scopes: \"" + shorten(s, 40) + "\" is not a scope",
+                    "scopes are printable ASCII without quotes or backslashes, separated by spaces");
+    p.scopes = scopes;
+  }
+}
+
 // The profile this login is for: the configured one with the command line's overrides, or a
 // new one from --host (saved to the config after a successful login).
 SettledProfile settle_profile(const LoginOptions& o, Context& ctx) {
@@ -63,143 +83,34 @@ SettledProfile settle_profile(const LoginOptions& o, Context& ctx) {
                   "create it with: tokenctl login -p " + name + " --host URL");
     if (!valid_profile_name(name))
       throw Error(ErrorKind::usage, "invalid profile name \"" + name + "\": use letters, digits, '.', '_' and '-'");
-    const auto url = parse_url(o.host);
-    const std::string problem = url ? endpoint_url_problem(o.host) : std::string("not an absolute https URL");
-    if (!problem.empty() || url->has_query || url->has_fragment)
-      throw Error(ErrorKind::config, "--host " + o.host + ": " + (problem.empty() ? "no query or fragment allowed" : problem));
+    if (const std::string problem = host_problem(o.host); !problem.empty())
+      throw Error(ErrorKind::usage, "--host " + o.host + ": " + problem);
     s.profile.name = name;
     s.profile.host = o.host;
     s.is_new = true;
   }
-  Profile& p = s.profile;
-  if (!o.client_id.empty()) p.client_id = o.client_id;
-  if (!o.account_id.empty()) p.account_id = o.account_id;
-  if (o.port) p.redirect_port = *o.port;
-  if (!o.scopes.empty()) {
-    std::vector<std::string> scopes;
-    std::istringstream words(o.scopes);
-    for (std::string w; words >> w;) scopes.push_back(w);
-    p.scopes = scopes;
-  }
+  apply_overrides(o, s.profile);
   return s;
 }
 
-bool wants_openid(const ClientSettings& c) {
-  return std::find(c.scopes.begin(), c.scopes.end(), "openid") != c.scopes.end();
+// Check what can fail after the browser before the first request: the client secret, and for a
+// new profile that the config file can take it (so that no login ends with orphaned tokens).
+void check_before_requests(Context& ctx, const SettledProfile& s) {
+  (void)client_secret(s.profile);
+  if (!s.is_new) return;
+  const std::string& path = ctx.config().path;
+  (void)upsert_profile(sys::read_config_text(path), s.profile, path);
 }
 
-void open_browser(const LoginOptions& o, Context& ctx, const std::string& url) {
+void open_browser(const LoginOptions& o, Context& ctx, const std::string& shown_url, const std::string& browser_url) {
   ctx.notice("To sign in, open this URL in a browser:");
   ctx.notice("");
-  ctx.notice("  " + url);
+  ctx.notice("  " + shown_url);
   ctx.notice("");
   if (o.no_browser) return;
   std::string why_not;
-  if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + "); open the URL above by hand");
-}
-
-// Reads redirect addresses pasted on a terminal (a browser on another machine, whose redirect to
-// this machine's loopback address failed), for the listener to watch beside its socket.
-class PasteReader {
-public:
-  PasteReader(Context& ctx, std::string redirect, bool bare) : m_ctx(ctx), m_redirect(std::move(redirect)), m_bare(bare) {}
-
-  // Read what is there; return the query of a complete pasted redirect address, if one came.
-  std::optional<std::string> read() {
-    char buf[4096];
-    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (n <= 0) {
-      m_eof = true;
-      return std::nullopt;
-    }
-    m_buffer.append(buf, static_cast<std::size_t>(n));
-    if (m_buffer.size() > 64 * 1024) m_buffer.clear();
-    for (auto nl = m_buffer.find('\n'); nl != std::string::npos; nl = m_buffer.find('\n')) {
-      std::string line = m_buffer.substr(0, nl);
-      m_buffer.erase(0, nl + 1);
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      while (!line.empty() && line.front() == ' ') line.erase(0, 1);
-      if (line.empty()) continue;
-      for (const std::string& prefix : {m_redirect + "?", m_bare ? m_redirect + "/?" : std::string()})
-        if (!prefix.empty() && line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-      m_ctx.notice("tokenctl: that is not the address of this login; paste the whole address, starting with " +
-                   m_redirect + "?");
-    }
-    return std::nullopt;
-  }
-  [[nodiscard]] bool eof() const { return m_eof; }
-
-private:
-  Context& m_ctx;
-  std::string m_redirect;
-  bool m_bare;
-  std::string m_buffer;
-  bool m_eof = false;
-};
-
-// Wait for the browser's redirect (or, with `paste`, a pasted redirect address) and return the code.
-std::string wait_for_code(Context& ctx, net::LoopbackListener& listener, const ClientSettings& client,
-                          const std::string& redirect, const CallbackExpectation& expect, Seconds timeout, bool paste) {
-  CallbackResult result;
-  bool answered = false;   // a callback or pasted address carrying this login's state came
-  int ignored = 0;         // ones that did not (forged or stale), answered 400 and ignored
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string path = client.redirect_path.empty() ? "/" : client.redirect_path;
-  std::string timeout_message =
-      "no answer from the browser within " + format_duration(timeout) + "; run tokenctl login again";
-  // Anyone on this machine can send the listener a request, so one without this login's state
-  // must not end the login: it is answered 400, reported once, and the login goes on waiting.
-  const auto ignore = [&](const char* what, bool always) {
-    if (ignored++ == 0 || always)
-      ctx.warn(std::string("ignored ") + what + " whose state does not match this login (a forged or stale "
-               "redirect); still waiting for the browser");
-    timeout_message = "no answer from the browser within " + format_duration(timeout) + " (" +
-                      std::to_string(ignored) + " callback" + (ignored == 1 ? "" : "s") +
-                      " for another login ignored); run tokenctl login again";
-  };
-  const net::CallbackHandler handler = [&](std::string_view request_path, std::string_view query) {
-    if (request_path != path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
-    CallbackResult checked = check_callback(query, expect);
-    if (checked.kind == CallbackResult::Kind::foreign) {
-      ignore("a callback", false);
-      return net::CallbackReply{400, error_page(checked.error, "This is not the sign-in tokenctl is waiting for."), false};
-    }
-    result = std::move(checked);
-    answered = true;
-    if (result.kind == CallbackResult::Kind::code) return net::CallbackReply{200, success_page(), true};
-    return net::CallbackReply{400, error_page(result.error, result.error_description), true};
-  };
-  if (paste) {
-    ctx.notice("If the browser is on another machine, sign in there, then paste here the address it was sent to");
-    ctx.notice("(it starts with " + redirect + "?) and press Enter.");
-    PasteReader reader(ctx, redirect, client.redirect_path.empty());
-    net::FdWatch watch;
-    watch.fd = STDIN_FILENO;
-    watch.on_readable = [&] {
-      const auto query = reader.read();
-      if (!query) return reader.eof();
-      CallbackResult checked = check_callback(*query, expect);
-      if (checked.kind == CallbackResult::Kind::foreign) {
-        ignore("a pasted address", true);  // someone is typing: say it every time
-        return false;
-      }
-      result = std::move(checked);
-      answered = true;
-      return true;
-    };
-    listener.serve(deadline, timeout_message, handler, watch);
-    if (!answered) listener.serve(deadline, timeout_message, handler);  // stdin ended: the browser may still come
-  } else {
-    listener.serve(deadline, timeout_message, handler);
-  }
-  if (result.kind == CallbackResult::Kind::denied) {
-    std::string message = "the authorization server refused the login: " + result.error;
-    if (!result.error_description.empty()) message += ": " + result.error_description;
-    throw Error(ErrorKind::failure, message);
-  }
-  if (result.kind == CallbackResult::Kind::rejected)
-    throw Error(ErrorKind::failure, "login refused: " + result.error, "run tokenctl login again");
-  return result.code;
+  if (!ctx.browser().open(browser_url, why_not))
+    ctx.warn("could not open a browser (" + why_not + "); open the URL above by hand");
 }
 
 TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const ClientSettings& client,
@@ -216,15 +127,20 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   const std::string verifier = pkce_verifier(ctx.random().bytes(32));
   request.code_challenge = pkce_challenge(ctx.hasher().sha256(verifier));
   request.state = random_token(ctx.random().bytes(24));
-  if (wants_openid(client)) request.nonce = random_token(ctx.random().bytes(24));
+  if (contains(client.scopes, "openid")) request.nonce = random_token(ctx.random().bytes(24));
   request.extra_params = p.auth_params;
-  open_browser(o, ctx, authorization_url(request));
+  const std::string url = authorization_url(request);
 
-  CallbackExpectation expect{request.state, endpoints.issuer, endpoints.iss_parameter_supported};
+  CallbackWait wait(ctx, client, redirect, {request.state, endpoints.issuer, endpoints.iss_parameter_supported}, url,
+                    random_token(ctx.random().bytes(16)), timeout);
+  // The browser gets a one-time loopback address that redirects to `url`: its argv, readable by
+  // every local user, then holds no state, PKCE challenge or nonce (see login_callback.hpp).
+  open_browser(o, ctx, url, wait.start_url(listener.port()));
   const bool paste = o.no_browser && ::isatty(STDIN_FILENO) == 1;
-  const std::string code = wait_for_code(ctx, listener, client, redirect, expect, timeout, paste);
+  const std::string code = wait.code(listener, paste);
+
   const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                            p.token_endpoint_auth_method);
+                                             p.token_endpoint_auth_method);
   const TimePoint sent_at = ctx.now();
   const HttpRequest exchange = form_post(endpoints.token_endpoint,
                                          {{"grant_type", "authorization_code"},
@@ -233,7 +149,8 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
                                           {"code_verifier", verifier}},
                                          auth, p.ca_file.value_or(""));
   // A code is single-use: the exchange is sent once, never retried.
-  const TokenResponse response = parse_token_response(ctx.http().send(exchange), {endpoints.token_endpoint, auth.method});
+  const TokenResponse response =
+      parse_token_response(ctx.http().send(exchange), {endpoints.token_endpoint, auth.method});
   TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
   if (!set.id_token.empty())
     check_id_token(set.id_token, {endpoints.issuer, client.client_id, request.nonce, ctx.now()});
@@ -250,13 +167,9 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
                 "log in without --device");
   const std::string ca = p.ca_file.value_or("");
   const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                            p.token_endpoint_auth_method);
+                                             p.token_endpoint_auth_method);
   Params params;
-  if (!client.scopes.empty()) {
-    std::string scope;
-    for (const auto& sc : client.scopes) scope += (scope.empty() ? "" : " ") + sc;
-    params.emplace_back("scope", scope);
-  }
+  if (!client.scopes.empty()) params.emplace_back("scope", join(client.scopes));
   const std::string& endpoint = endpoints.device_authorization_endpoint;
   const DeviceAuthorization device =
       parse_device_authorization(ctx.http().send(form_post(endpoint, params, auth, ca)), endpoint);
@@ -289,6 +202,19 @@ std::string who(const TokenSet& set) {
   return claims ? describe_subject(*claims) : "";
 }
 
+// Say when the server granted fewer scopes than asked (offline_access dropped: no refresh token).
+void report_scopes(Context& ctx, const std::vector<std::string>& asked, const TokenSet& set) {
+  std::vector<std::string> missing;
+  for (const auto& s : asked)
+    if (!contains(set.scopes, s)) missing.push_back(s);
+  if (missing.empty()) return;
+  ctx.warn("the server granted fewer scopes than asked for: not " + join(missing) + " (granted: " +
+           (set.scopes.empty() ? std::string("none") : join(set.scopes)) + ")" +
+           (contains(missing, "offline_access") && set.refresh_token.empty()
+                ? "; without offline_access there is no refresh token, so the login lasts as long as the access token"
+                : ""));
+}
+
 void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
   // A damaged cache is what a fresh login repairs: it is replaced rather than refused.
   ctx.store().update(
@@ -299,9 +225,12 @@ void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
       sys::TokenStore::OnDamaged::start_empty);
   if (!s.is_new) return;
   const std::string path = ctx.config().path;
-  const auto text = sys::read_file(path, 4 * 1024 * 1024, ErrorKind::config).value_or("");
-  sys::save_config_text(path, upsert_profile(text, s.profile, path));
-  ctx.info("Added profile \"" + s.profile.name + "\" to " + path + ".");
+  bool added = false;
+  sys::update_config_text(path, [&](const std::string& text) {
+    added = text.empty() || parse_config(text, path).find(s.profile.name) == nullptr;
+    return std::optional<std::string>(upsert_profile(text, s.profile, path));
+  });
+  ctx.info((added ? "Added profile \"" : "Updated profile \"") + s.profile.name + "\" in " + path + ".");
 }
 
 int run_login(const LoginOptions& o, Context& ctx) {
@@ -311,19 +240,21 @@ int run_login(const LoginOptions& o, Context& ctx) {
   if (!o.host.empty()) ctx.allow_new_config_file();
   const SettledProfile settled = settle_profile(o, ctx);
   const Profile& p = settled.profile;
+  check_before_requests(ctx, settled);
   const ClientSettings client = resolve_client(p);
   const std::string ca = p.ca_file.value_or("");
   const Endpoints endpoints = discover(ctx.http(), client, ca);
   TokenSet set;
   if (p.grant == Grant::client_credentials) {
     const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                            p.token_endpoint_auth_method);
+                                               p.token_endpoint_auth_method);
     set = client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
   } else if (o.device) {
     set = device_flow(o, ctx, p, client, endpoints, *timeout);
   } else {
     set = code_flow(o, ctx, p, client, endpoints, *timeout);
   }
+  report_scopes(ctx, client.scopes, set);
   save(ctx, settled, set);
   const std::string subject = who(set);
   const std::string expiry = set.expiry ? format_rfc3339(*set.expiry) + " (in " + time_left_text(&set, ctx.now()) + ")"

@@ -42,17 +42,7 @@ bool valid_env_name(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '_'; });
 }
 
-bool valid_account_id(std::string_view s) {
-  return !s.empty() && s.size() <= 128 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_'; });
-}
 
-// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-bool valid_scope(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
-  });
-}
 
 bool valid_netrc_login(std::string_view s) {
   return !s.empty() && !has_control(s) && s.find(' ') == std::string_view::npos;
@@ -83,8 +73,7 @@ public:
     if (k == "host") {
       m_profile.host = url(k, value, true);
     } else if (k == "client_id") {
-      m_profile.client_id = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
-                                 "a non-empty string");
+      m_profile.client_id = text(k, value, valid_client_id, "a non-empty string");
     } else if (k == "scopes") {
       m_profile.scopes = scopes(value);
     } else if (k == "account_id") {
@@ -156,10 +145,7 @@ private:
     const auto* s = value.as_string();
     if (!s) bad(key, value, "a URL string");
     const std::string& text = s->get();
-    const auto parsed = parse_url(text);
-    if (is_host && parsed && (parsed->has_query || parsed->has_fragment))
-      bad(key, value, "a URL without a query or fragment (it names the issuer)");
-    if (const std::string problem = endpoint_url_problem(text); !problem.empty())
+    if (const std::string problem = is_host ? host_problem(text) : endpoint_url_problem(text); !problem.empty())
       throw_config_error(m_path, line_of(value.source()),
                          quote(key) + " in profile " + quote(m_profile.name) + ": " + problem);
     return text;
@@ -330,6 +316,26 @@ toml::table parse_toml(std::string_view text, const std::string& path) {
 }
 
 } // namespace
+
+// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool valid_scope(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+bool valid_account_id(std::string_view s) {
+  return !s.empty() && s.size() <= 128 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_'; });
+}
+
+bool valid_client_id(std::string_view s) { return !s.empty() && !has_control(s); }
+
+std::string host_problem(std::string_view host) {
+  const auto parsed = parse_url(host);
+  if (parsed && (parsed->has_query || parsed->has_fragment)) return "no query or fragment is allowed (the host names the issuer)";
+  return endpoint_url_problem(host);
+}
 
 std::string_view auth_method_name(AuthMethod m) {
   switch (m) {

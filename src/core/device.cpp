@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tokenctl/url.hpp"
+
 namespace tokenctl {
 namespace {
 
@@ -41,6 +43,17 @@ DeviceAuthorization parse_device_authorization(const HttpResponse& response, con
   if (d.device_code.empty() || d.user_code.empty() || d.verification_uri.empty() || !expires)
     throw Error(ErrorKind::failure, "the device authorization response from " + endpoint +
                                         " lacks device_code, user_code, verification_uri or expires_in");
+  // The addresses go to a browser and to the user: the same rule as the authorization endpoint
+  // (https, http only on loopback), so that no server can hand over file:, javascript: or an
+  // option such as "--renderer-cmd-prefix=...".
+  for (const auto& [name, uri] : {std::pair<const char*, const std::string*>{"verification_uri", &d.verification_uri},
+                                  {"verification_uri_complete", &d.verification_uri_complete}}) {
+    if (uri->empty()) continue;
+    if (const std::string problem = endpoint_url_problem(*uri); !problem.empty())
+      throw Error(ErrorKind::failure, "the device authorization endpoint " + endpoint + " sent a " + name +
+                                          " that tokenctl will not open (" + problem + ")",
+                  "the server's device flow is broken or hostile; log in without --device");
+  }
   d.expires_in = Seconds(*expires);
   if (const auto interval = seconds(doc, "interval"); interval && *interval > 0) d.interval = Seconds(*interval);
   return d;

@@ -64,18 +64,21 @@ void close_socket(Client& client) {
 const char* reason_phrase(int status) {
   switch (status) {
   case 200: return "OK";
+  case 302: return "Found";
   case 400: return "Bad Request";
   case 403: return "Forbidden";
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
+  case 410: return "Gone";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
   default: return "Status";
   }
 }
 
-std::string make_response(int status, const std::string& html) {
+std::string make_response(int status, const std::string& html, const std::string& location) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  if (!location.empty() && location.find_first_of("\r\n") == std::string::npos) out += "Location: " + location + "\r\n";
   out += "Content-Type: text/html; charset=utf-8\r\n";
   out += "Content-Length: " + std::to_string(html.size()) + "\r\n";
   out += "Cache-Control: no-store\r\n";
@@ -262,7 +265,7 @@ private:
     if (parsed.status == HeadStatus::incomplete) { close(client); return; } // closed mid-head
     if (m_finishing) { close(client); return; }
     CallbackReply reply = route(parsed, m_port, m_handler);
-    client.out = make_response(reply.status, reply.html);
+    client.out = make_response(reply.status, reply.html, reply.location);
     client.phase = Phase::writing;
     client.deadline = Clock::now() + m_client_timeout;
     if (reply.done) finish_with(client);

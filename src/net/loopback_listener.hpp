@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sys/fd.hpp"
 
@@ -15,9 +16,12 @@ inline constexpr std::chrono::milliseconds k_client_timeout{5000};
 inline constexpr std::size_t k_max_clients = 16;
 
 struct CallbackReply {
+  CallbackReply(int status_, std::string html_, bool done_ = false, std::string location_ = {})
+      : status(status_), html(std::move(html_)), done(done_), location(std::move(location_)) {}
   int status = 200;
   std::string html;
-  bool done = false; // stop serving once this reply is sent
+  bool done = false;     // stop serving once this reply is sent
+  std::string location;  // a Location header (with status 302), or ""
 };
 
 using CallbackHandler = std::function<CallbackReply(std::string_view path, std::string_view query)>;

@@ -4,6 +4,7 @@
 
 #include "abi/net_module.h"
 #include "netmod/curl_http.hpp"
+#include "netmod/jws_sign.hpp"
 #include "netmod/openssl_crypto.hpp"
 
 namespace {
@@ -19,7 +20,17 @@ int sha256(const unsigned char* data, size_t n, unsigned char out[32]) {
   return tokenctl::netmod::openssl_sha256(data, n, out) ? 0 : -1;
 }
 
-const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256};
+int jws_sign(const char* alg, const char* key_pem, size_t key_pem_len, const unsigned char* data, size_t data_len,
+             unsigned char* sig_out, size_t* sig_len, char* errbuf, size_t errbuf_len) {
+  return tokenctl::netmod::jws_sign(alg, key_pem, key_pem_len, data, data_len, sig_out, sig_len, errbuf, errbuf_len);
+}
+
+int key_kind(const char* key_pem, size_t len, char* errbuf, size_t errbuf_len) {
+  return tokenctl::netmod::jws_key_kind(key_pem, len, errbuf, errbuf_len);
+}
+
+const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256, jws_sign,
+                                   key_kind};
 
 } // namespace
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "sys/file_lock.hpp"
 #include "sys/files.hpp"
 #include "tokenctl/error.hpp"
 
@@ -58,12 +59,27 @@ Config load_config_for(const ResolvedPaths& paths, const std::optional<std::stri
   return parse_config(slice ? *slice : *text, paths.config);
 }
 
-void save_config_text(const std::string& path, std::string_view text) {
-  const std::string target = write_target(path);
+std::string read_config_text(const std::string& path) {
+  return read_file(path, k_config_max_bytes, ErrorKind::config).value_or("");
+}
+
+void update_config_text(const std::string& path,
+                        const std::function<std::optional<std::string>(const std::string& text)>& change) {
+  std::string target = write_target(path);
+  make_private_dirs(parent_dir(target));
+  const FileLock lock = FileLock::acquire(target + ".lock", k_lock_wait);
+  // The link may have been pointed elsewhere while this process waited: write where it points now
+  // only if that is the file this lock guards.
+  if (write_target(path) != target)
+    throw Error(ErrorKind::failure, "the config file " + path + " was moved while tokenctl waited to change it",
+                "run the command again");
+  const std::string text = read_config_text(target);
+  const auto changed = change(text);
+  if (!changed) return;
   mode_t mode = 0600;
   if (struct stat st {}; ::stat(target.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  make_private_dirs(parent_dir(target));
-  write_file_atomic(target, text, mode);
+  remove_stale_temporaries(target);  // left by a writer killed before its rename; we hold the lock
+  write_file_atomic(target, *changed, mode);
 }
 
 } // namespace tokenctl::sys

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -23,9 +24,17 @@ Config load_config(const ResolvedPaths& paths);
 // (slice_config); other profiles are neither parsed nor checked. For the cached-token hot path.
 Config load_config_for(const ResolvedPaths& paths, const std::optional<std::string>& profile);
 
-// Replace the config file at `path` with `text` atomically, creating its folder (0700) if needed,
-// keeping the file's mode (0600 for a new file) and writing through a symlink to its target.
-// Throws Error(failure) when the file cannot be written.
-void save_config_text(const std::string& path, std::string_view text);
+// Return the text of the config file at `path`, or "" when there is none; throw Error(config)
+// when it cannot be read or is too big.
+std::string read_config_text(const std::string& path);
+
+// Rewrite the config file at `path` under its lock (a sibling FILE.lock of the file written): read
+// its current text ("" when there is none), let `change` return the new text (nullopt: leave the
+// file as it is), and replace the file atomically, creating its folder (0700) if needed, keeping
+// the file's mode (0600 for a new file) and writing through a symlink to its target. Concurrent
+// rewrites (ten `login --host` at once) each see the others' changes. Throws Error(failure) when
+// the file cannot be written, and what `change` throws.
+void update_config_text(const std::string& path,
+                        const std::function<std::optional<std::string>(const std::string& text)>& change);
 
 } // namespace tokenctl::sys

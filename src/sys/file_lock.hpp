@@ -8,6 +8,9 @@
 
 namespace tokenctl::sys {
 
+// How long tokenctl waits for another tokenctl's lock (the cache's, the config's, a netrc's).
+inline constexpr std::chrono::milliseconds k_lock_wait{60000};
+
 class FileLock {
 public:
   // Take an exclusive flock(2) on `lock_path` (created 0600 if missing), retrying on EINTR and

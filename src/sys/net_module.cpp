@@ -103,4 +103,47 @@ std::string ModuleHasher::sha256(std::string_view data) {
   return out;
 }
 
+namespace {
+// The module's messages are phrases that follow "the key"; they never quote the key.
+constexpr std::size_t k_signer_errbuf = 512;
+constexpr std::size_t k_first_signature_room = 512; // an RSA 4096-bit signature; larger keys ask again
+
+std::string key_message(const char* errbuf) {
+  return std::string("the client assertion key ") + (errbuf[0] != '\0' ? errbuf : "cannot be used");
+}
+} // namespace
+
+std::string ModuleSigner::sign(std::string_view alg, std::string_view key_pem, std::string_view data) {
+  const tokenctl_net_module& module = m_source();
+  const std::string alg_text(alg);
+  std::string sig(k_first_signature_room, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    char errbuf[k_signer_errbuf] = {};
+    std::size_t sig_len = sig.size();
+    const int result = module.jws_sign(alg_text.c_str(), key_pem.data(), key_pem.size(),
+                                       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                                       reinterpret_cast<unsigned char*>(sig.data()), &sig_len, errbuf, sizeof errbuf);
+    if (result == TOKENCTL_SIGN_OK && sig_len <= sig.size()) {
+      sig.resize(sig_len);
+      return sig;
+    }
+    if (result == TOKENCTL_SIGN_TOO_SMALL && sig_len > sig.size()) {
+      sig.assign(sig_len, '\0');
+      continue;
+    }
+    if (result == TOKENCTL_SIGN_BAD_KEY) throw Error(ErrorKind::config, key_message(errbuf));
+    throw Error(ErrorKind::failure, key_message(errbuf));
+  }
+  throw Error(ErrorKind::failure, "the client assertion key cannot be used: OpenSSL's signature size kept changing");
+}
+
+std::string ModuleSigner::key_kind(std::string_view key_pem) {
+  char errbuf[k_signer_errbuf] = {};
+  switch (m_source().key_kind(key_pem.data(), key_pem.size(), errbuf, sizeof errbuf)) {
+  case TOKENCTL_KEY_RSA: return "rsa";
+  case TOKENCTL_KEY_EC_P256: return "ec";
+  default: throw Error(ErrorKind::config, key_message(errbuf));
+  }
+}
+
 } // namespace tokenctl::sys

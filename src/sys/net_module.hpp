@@ -1,5 +1,5 @@
 // The program's side of the network module: finding and loading tokenctl-net.so on first use,
-// and the RandomSource and Hasher ports on top of it. No libcurl or OpenSSL header here.
+// and the RandomSource, Hasher and Signer ports on top of it. No libcurl or OpenSSL header here.
 #pragma once
 
 #include <string>
@@ -49,6 +49,20 @@ public:
   explicit ModuleHasher(NetModuleSource source = &net_module) : m_source(source) {}
   // Return the 32-byte SHA-256 digest of `data`; throws Error(failure) if OpenSSL fails.
   std::string sha256(std::string_view data) override;
+
+private:
+  NetModuleSource m_source;
+};
+
+// JWS signatures from the module (OpenSSL EVP): RS256, PS256, ES256 over a PEM private key.
+class ModuleSigner : public Signer {
+public:
+  explicit ModuleSigner(NetModuleSource source = &net_module) : m_source(source) {}
+  // Return the raw JWS signature of `data`; throws Error(config) "the client assertion key ..."
+  // when the key is unusable or does not fit `alg`, Error(failure) when OpenSSL fails.
+  std::string sign(std::string_view alg, std::string_view key_pem, std::string_view data) override;
+  // Return "rsa" or "ec"; throws Error(config) "the client assertion key ..." saying why not.
+  std::string key_kind(std::string_view key_pem) override;
 
 private:
   NetModuleSource m_source;

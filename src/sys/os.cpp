@@ -60,6 +60,12 @@ std::chrono::system_clock::time_point SystemClock::now() { return std::chrono::s
 void SystemClock::sleep_for(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 bool SystemBrowser::open(const std::string& url, std::string& why_not) {
+  // Only web addresses reach a program as its last argument: never an option ("--renderer-...")
+  // or another scheme (file:, javascript:), whatever a server sent.
+  if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    why_not = "refusing to open an address that is not http(s)";
+    return false;
+  }
   if (const auto browser = env("BROWSER")) {
     std::vector<std::string> argv;
     std::istringstream words(*browser);

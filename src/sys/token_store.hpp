@@ -7,11 +7,12 @@
 #include <string_view>
 #include <string>
 
+#include "sys/file_lock.hpp"
 #include "tokenctl/token_cache.hpp"
 
 namespace tokenctl::sys {
 
-inline constexpr std::chrono::milliseconds k_cache_lock_wait{60000};
+inline constexpr std::chrono::milliseconds k_cache_lock_wait = k_lock_wait;
 
 class TokenStore {
 public:

@@ -22,6 +22,8 @@
 //                (from the URI, else $TEST_BROWSER_USER_CODE), confirm, sign in, consent, and read
 //                the final page
 //   device-deny  as device, but press Abort at the confirmation page
+// The URL it is given may be tokenctl's one-time start address (http://127.0.0.1:PORT/start/SECRET),
+// which redirects to the authorization URL: the log keeps both, as `url` and `authorizationUrl`.
 // Other settings: TEST_BROWSER_USER (login name, default "alice"); TEST_BROWSER_CA or
 // NODE_EXTRA_CA_CERTS (the test CA); TEST_BROWSER_LOG (a JSON log of every step, rewritten after
 // each step and complete when its field `done` is true); TEST_BROWSER_RECORD (a folder: append
@@ -42,7 +44,7 @@ const WRONG_ISS = 'https://attacker.example.test';
 
 const log = {
   mode: process.env.TEST_BROWSER_MODE || 'login', user: process.env.TEST_BROWSER_USER || 'alice',
-  url: process.argv[2] || null, pid: process.pid, steps: [], callback: null, final: null,
+  url: process.argv[2] || null, authorizationUrl: null, pid: process.pid, steps: [], callback: null, final: null,
   result: null, error: null, done: false,
 };
 
@@ -224,9 +226,27 @@ function tamper(url) {
   return out;
 }
 
+// The authorization URL: the first address that names a redirect_uri (tokenctl opens a one-time
+// loopback address, http://127.0.0.1:PORT/start/SECRET, that redirects to it).
+function noteAuthorizationUrl(url) {
+  if (!log.authorizationUrl && url.searchParams.get('redirect_uri')) log.authorizationUrl = url.href;
+  return log.authorizationUrl ? new URL(log.authorizationUrl).searchParams.get('redirect_uri') : null;
+}
+
+// Open tokenctl's one-time start address and return where it redirects (idle mode: a browser
+// that loaded the sign-in page and was left alone).
+async function openStart(start) {
+  if (noteAuthorizationUrl(start)) return;
+  const res = await send('GET', start);
+  log.steps.push({ did: 'open start address', method: 'GET', url: start.href, status: res.status,
+    location: res.headers.location });
+  if (res.headers.location) noteAuthorizationUrl(new URL(res.headers.location, start));
+}
+
 async function signIn(start) {
-  const redirectUri = start.searchParams.get('redirect_uri');
-  let next = { method: 'GET', url: start, did: 'open authorization URL' };
+  let redirectUri = noteAuthorizationUrl(start);
+  const did = start.pathname.startsWith('/start/') ? 'open start address' : 'open authorization URL';
+  let next = { method: 'GET', url: start, did };
   for (let i = 0; i < MAX_STEPS; i += 1) {
     if (isCallback(next.url, redirectUri) && log.mode === 'no-redirect') {
       log.callback = { received: next.url.href, followed: null };
@@ -246,6 +266,7 @@ async function signIn(start) {
     if (res.status >= 300 && res.status < 400 && res.headers.location) {
       step.location = res.headers.location;
       next = { method: 'GET', url: new URL(res.headers.location, next.url), did: 'follow redirect' };
+      redirectUri ||= noteAuthorizationUrl(next.url);
     } else if (res.status === 200 && /html/.test(String(res.headers['content-type']))) {
       const following = nextFromPage(res, next.url);
       if (!following) {
@@ -280,7 +301,8 @@ async function main() {
     if (process.env.TEST_BROWSER_LOG) fs.appendFileSync(process.env.TEST_BROWSER_LOG, `${log.url}\n`);
     return;
   }
-  if (log.mode !== 'idle') await signIn(new URL(log.url));
+  if (log.mode === 'idle') await openStart(new URL(log.url));
+  else await signIn(new URL(log.url));
   log.result = 'ok';
 }
 

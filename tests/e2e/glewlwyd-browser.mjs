@@ -31,7 +31,7 @@ const STEP_TIMEOUT_MS = 15000;
 
 const log = {
   mode: process.env.TEST_BROWSER_MODE || 'login', user: process.env.TEST_BROWSER_USER || 'alice',
-  url: process.argv[2] || null, pid: process.pid, steps: [], grant: null, callback: null, final: null,
+  url: process.argv[2] || null, authorizationUrl: null, pid: process.pid, steps: [], grant: null, callback: null, final: null,
   result: null, error: null, done: false,
 };
 
@@ -172,6 +172,7 @@ async function signIn(start) {
     if (!redirectUri && url.searchParams.has('redirect_uri') && url.searchParams.has('client_id')) {
       redirectUri = url.searchParams.get('redirect_uri');
     }
+    if (!log.authorizationUrl && url.searchParams.has('redirect_uri')) log.authorizationUrl = url.href;
     if (isCallback(url, redirectUri) && url !== start) {
       log.callback = { received: url.href };
       const page = await send('GET', url);

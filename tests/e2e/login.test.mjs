@@ -68,8 +68,12 @@ describe('login against an issuer over TLS', () => {
     const browser = await readBrowserLog(env);
     assert.equal(browser.result, 'ok', JSON.stringify(browser));
     assert.equal(browser.final.status, 200);
-    assert.ok(r.stderr.includes(browser.url), 'the authorization URL is printed on stderr');
-    assert.doesNotMatch(browser.url, /code_verifier|client_secret/);
+    // The browser gets a one-time loopback address that holds nothing of the login; the
+    // authorization URL it redirects to is printed on stderr (the user's own).
+    assert.match(browser.url, /^http:\/\/127\.0\.0\.1:\d+\/start\/[A-Za-z0-9_-]{22}$/);
+    assert.equal(browser.steps[0].status, 302);
+    assert.ok(r.stderr.includes(browser.authorizationUrl), 'the authorization URL is printed on stderr');
+    assert.doesNotMatch(browser.authorizationUrl, /code_verifier|client_secret/);
     await assertNoTokenIn(server, r.stderr);
 
     const cache = cachePath(env);
@@ -175,7 +179,7 @@ describe('login against an issuer over TLS', () => {
     assert.ok(r.ms >= 2500, `gave up after ${r.ms} ms, before the timeout`);
     assert.ok(r.ms < 10000, `took ${r.ms} ms`);
     const browser = await readBrowserLog(env);
-    assert.match(browser.url, /^https:\/\/127\.0\.0\.1:\d+\/auth\?/);
+    assert.match(browser.authorizationUrl, /^https:\/\/127\.0\.0\.1:\d+\/auth\?/);
     assert.deepEqual(await server.requests('token'), []);
   });
 
@@ -190,7 +194,7 @@ describe('login against an issuer over TLS', () => {
   });
 });
 
-test('login --host http://example.com is refused with exit 5 before any network use', async () => {
+test('login --host http://example.com is a usage error (exit 2) before any network use', async () => {
   let connections = 0;
   const trap = net.createServer((socket) => { connections += 1; socket.destroy(); });
   await new Promise((resolve) => trap.listen(0, '127.0.0.1', resolve));
@@ -200,7 +204,7 @@ test('login --host http://example.com is refused with exit 5 before any network 
       http_proxy: proxy, https_proxy: proxy, HTTPS_PROXY: proxy, ALL_PROXY: proxy, all_proxy: proxy,
     });
     const r = await runTokenctl(['login', '--host', 'http://example.com'], { env, timeoutMs: 30000 });
-    assertFailed(r, 5);
+    assertFailed(r, 2);
     assert.match(r.stderr, /http/);
     assert.equal(connections, 0, 'tokenctl connected (through the proxy trap) before refusing');
     assert.equal(fs.existsSync(env.TEST_BROWSER_LOG), false);

@@ -153,9 +153,9 @@ TEST_CASE("host: https, or http for loopback; kept exactly as written") {
   CHECK(parse_error("[profiles.dev]\nhost = \"https://u@login.example.com\"\n") ==
         "f.toml:2: \"host\" in profile \"dev\": not an absolute https URL");
   CHECK(parse_error("[profiles.dev]\nhost = \"https://login.example.com/?x=1\"\n") ==
-        "f.toml:2: \"host\" in profile \"dev\" must be a URL without a query or fragment (it names the issuer)");
+        "f.toml:2: \"host\" in profile \"dev\": no query or fragment is allowed (the host names the issuer)");
   CHECK(parse_error("[profiles.dev]\nhost = \"https://login.example.com/#x\"\n") ==
-        "f.toml:2: \"host\" in profile \"dev\" must be a URL without a query or fragment (it names the issuer)");
+        "f.toml:2: \"host\" in profile \"dev\": no query or fragment is allowed (the host names the issuer)");
   CHECK(parse_error("[profiles.dev]\n\nhost = 42\n") == "f.toml:3: \"host\" in profile \"dev\" must be a URL string");
 }
 

@@ -53,7 +53,8 @@ int counting_perform(const tokenctl_http_request*, long*, char*, size_t) {
   ++g_perform_calls;
   return TOKENCTL_HTTP_FAILED;
 }
-const tokenctl_net_module k_counting_module{TOKENCTL_NET_ABI_VERSION, counting_perform, nullptr, nullptr};
+const tokenctl_net_module k_counting_module{TOKENCTL_NET_ABI_VERSION, counting_perform, nullptr, nullptr, nullptr,
+                                            nullptr};
 const tokenctl_net_module& counting_module() { return k_counting_module; }
 
 HttpRequest get(const std::string& url) {

@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "support/sys_test_dir.hpp"
 #include "sys/config_file.hpp"
@@ -38,6 +41,11 @@ std::string load_error(const ResolvedPaths& p) {
 }
 
 constexpr const char* k_text = "# mine\n[profiles.dev]\nhost = \"https://h.example\"\n";
+
+// Replace the config at `path` with `text` through update_config_text.
+void save(const std::string& path, const std::string& text) {
+  sys::update_config_text(path, [&](const std::string&) { return std::optional<std::string>(text); });
+}
 
 } // namespace
 
@@ -98,12 +106,12 @@ TEST_CASE("an unreadable config is a config error with the system's reason") {
 TEST_CASE("saving a new config creates a 0700 folder and a 0600 file") {
   TestDir dir;
   UmaskScope umask(0);
-  sys::save_config_text(dir / "a/b/config.toml", k_text);
+  save(dir / "a/b/config.toml", k_text);
   CHECK(get_file(dir / "a/b/config.toml") == k_text);
   CHECK(mode_of(dir / "a/b/config.toml") == 0600);
   CHECK(mode_of(dir / "a/b") == 0700);
   CHECK(mode_of(dir / "a") == 0700);
-  CHECK(dir.names("a/b") == std::set<std::string>{"config.toml"});
+  CHECK(dir.names("a/b") == std::set<std::string>{"config.toml", "config.toml.lock"});
 }
 
 TEST_CASE("saving keeps the mode of an existing config and of its folder") {
@@ -111,11 +119,11 @@ TEST_CASE("saving keeps the mode of an existing config and of its folder") {
   std::filesystem::create_directory(dir / "conf");
   ::chmod((dir / "conf").c_str(), 0755);
   put_file(dir / "conf/config.toml", "old\n", 0644);
-  sys::save_config_text(dir / "conf/config.toml", k_text);
+  save(dir / "conf/config.toml", k_text);
   CHECK(get_file(dir / "conf/config.toml") == k_text);
   CHECK(mode_of(dir / "conf/config.toml") == 0644);
   CHECK(mode_of(dir / "conf") == 0755);
-  CHECK(dir.names("conf") == std::set<std::string>{"config.toml"});
+  CHECK(dir.names("conf") == std::set<std::string>{"config.toml", "config.toml.lock"});
 }
 
 TEST_CASE("saving through a symlink replaces its target and keeps the link") {
@@ -123,7 +131,7 @@ TEST_CASE("saving through a symlink replaces its target and keeps the link") {
   std::filesystem::create_directory(dir / "dotfiles");
   put_file(dir / "dotfiles/tokenctl.toml", "old\n", 0640);
   std::filesystem::create_symlink(dir / "dotfiles/tokenctl.toml", dir / "config.toml");
-  sys::save_config_text(dir / "config.toml", k_text);
+  save(dir / "config.toml", k_text);
   CHECK(std::filesystem::is_symlink(dir / "config.toml"));
   CHECK(get_file(dir / "dotfiles/tokenctl.toml") == k_text);
   CHECK(mode_of(dir / "dotfiles/tokenctl.toml") == 0640);
@@ -133,8 +141,8 @@ TEST_CASE("a dangling symlink is not replaced") {
   TestDir dir;
   std::filesystem::create_symlink(dir / "gone.toml", dir / "config.toml");
   try {
-    sys::save_config_text(dir / "config.toml", k_text);
-    FAIL("save_config_text did not throw");
+    save(dir / "config.toml", k_text);
+    FAIL("update_config_text did not throw");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::failure);
     CHECK(std::string(e.what()) == "cannot write " + dir / "config.toml" +
@@ -144,6 +152,47 @@ TEST_CASE("a dangling symlink is not replaced") {
   CHECK_FALSE(std::filesystem::exists(dir / "gone.toml"));
 }
 
+TEST_CASE("concurrent rewrites under the lock lose nothing: 8 processes each add a profile") {
+  TestDir dir;
+  put_file(dir / "config.toml", k_text);
+  std::vector<pid_t> children;
+  for (int i = 0; i < 8; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      int status = 0;
+      try {
+        sys::update_config_text(dir / "config.toml", [&](const std::string& text) {
+          Profile p;
+          p.name = "p" + std::to_string(i);
+          p.host = "https://h" + std::to_string(i) + ".example";
+          return std::optional<std::string>(upsert_profile(text, p, "config.toml"));
+        });
+      } catch (...) {
+        status = 1;
+      }
+      ::_exit(status);
+    }
+    children.push_back(pid);
+  }
+  for (const pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  const Config c = sys::load_config(paths_for(dir / "config.toml", true));
+  CHECK(c.profiles.size() == 9);
+}
+
+TEST_CASE("a change that returns nothing leaves the file untouched") {
+  TestDir dir;
+  put_file(dir / "config.toml", k_text, 0644);
+  sys::update_config_text(dir / "config.toml", [](const std::string& text) {
+    CHECK(text == k_text);
+    return std::optional<std::string>();
+  });
+  CHECK(get_file(dir / "config.toml") == k_text);
+}
+
 TEST_CASE("load, upsert, save, load") {
   TestDir dir;
   put_file(dir / "c.toml", k_text);
@@ -151,7 +200,7 @@ TEST_CASE("load, upsert, save, load") {
   Profile corp;
   corp.name = "corp";
   corp.host = "https://login.example.com";
-  sys::save_config_text(p.config, upsert_profile(get_file(p.config), corp, p.config));
+  save(p.config, upsert_profile(get_file(p.config), corp, p.config));
   const Config c = sys::load_config(p);
   REQUIRE(c.profiles.size() == 2);
   CHECK(c.profiles[1].name == "corp");
