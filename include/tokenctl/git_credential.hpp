@@ -12,6 +12,9 @@
 
 namespace tokenctl {
 
+// Requests larger than this are refused.
+inline constexpr std::size_t k_max_credential_request = 64 * 1024;
+
 // Parse a credential description (lines "key=value", ended by a blank line or the end); nullopt if
 // a line has no '=' or the input is larger than 64 KiB.
 std::optional<std::map<std::string, std::string>> parse_credential_request(std::string_view text);

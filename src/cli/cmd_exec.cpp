@@ -75,6 +75,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
   const Profile& profile = ctx.profile();
   const Margin margin = margin_for(profile, freshness);
   TokenSet set = fresh_token_set(ctx, profile, freshness);
+  check_token_for_output(set.access_token);
   sys::hold_forwarded_signals(true);
   const auto folder = make_token_folder(ctx);
   const std::string file = folder->path + "/bearer-token-" + std::to_string(::getpid());
@@ -92,6 +93,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
       }
       try {
         set = fresh_token_set(ctx, profile, freshness);
+        check_token_for_output(set.access_token);
         sys::write_file_atomic(file, set.access_token + "\n", 0600);
         wait = next_check(set, margin, ctx.now());
       } catch (const Error& e) {

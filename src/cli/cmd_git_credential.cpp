@@ -5,13 +5,13 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/token_service.hpp"
 #include "tokenctl/git_credential.hpp"
+#include "tokenctl/token_endpoint.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -20,14 +20,17 @@ struct GitCredentialOptions {
   std::string operation;
 };
 
-bool printable_token(const std::string& token) {
-  for (char c : token)
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
-  return true;
+// Read what git sends, at most one byte more than a request may hold: a larger input is refused
+// without reading it all into memory.
+std::string read_request() {
+  std::string input(k_max_credential_request + 1, '\0');
+  std::cin.read(input.data(), static_cast<std::streamsize>(input.size()));
+  input.resize(static_cast<std::size_t>(std::cin.gcount()));
+  return input;
 }
 
 int run_git_credential(const GitCredentialOptions& o, Context& ctx) {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const std::string input = read_request();
   if (o.operation != "get") return 0;
   const auto request = parse_credential_request(input);
   if (!request) throw Error(ErrorKind::usage, "git-credential: the request from git is malformed");
@@ -44,8 +47,7 @@ int run_git_credential(const GitCredentialOptions& o, Context& ctx) {
     if (profile == nullptr) return 0;  // not ours: git asks its next helper
   }
   const TokenSet set = fresh_token_set(ctx, *profile, Freshness{});
-  if (!printable_token(set.access_token))
-    throw Error(ErrorKind::failure, "the access token contains characters git cannot carry; refusing it");
+  check_token_for_output(set.access_token);
   ctx.out << format_credential(profile->netrc_login.value_or("token"), set.access_token, set.expiry);
   return 0;
 }

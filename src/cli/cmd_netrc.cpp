@@ -6,18 +6,17 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <ostream>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/token_service.hpp"
-#include "sys/file_lock.hpp"
 #include "sys/files.hpp"
 #include "sys/netrc_file.hpp"
 #include "sys/os.hpp"
 #include "tokenctl/netrc.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -28,12 +27,6 @@ struct NetrcOptions {
   std::string file;
   std::string login;
 };
-
-std::string octal(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
 
 std::vector<const Profile*> chosen_profiles(const NetrcOptions& o, Context& ctx) {
   if (!o.all) {
@@ -47,20 +40,22 @@ std::vector<const Profile*> chosen_profiles(const NetrcOptions& o, Context& ctx)
   return out;
 }
 
-std::vector<NetrcEntry> fresh_entries(const NetrcOptions& o, Context& ctx) {
+// The entries of the chosen profiles, with fresh tokens; a profile that fails is reported and the
+// others go on (`worst` gets the exit status).
+std::vector<NetrcEntry> fresh_entries(const NetrcOptions& o, Context& ctx, int& worst) {
   std::vector<NetrcEntry> entries;
-  for (const Profile* p : chosen_profiles(o, ctx)) {
+  worst = for_each_profile(ctx, chosen_profiles(o, ctx), [&](const Profile& p) {
     NetrcEntry e;
-    e.machine = netrc_machine_for(p->host);
+    e.machine = netrc_machine_for(p.host);
     if (std::any_of(entries.begin(), entries.end(), [&](const NetrcEntry& x) { return x.machine == e.machine; })) {
-      ctx.warn("profile \"" + p->name + "\" has the same machine (" + e.machine + ") as an earlier profile; skipped");
-      continue;
+      ctx.warn("profile \"" + p.name + "\" has the same machine (" + e.machine + ") as an earlier profile; skipped");
+      return;
     }
-    e.login = !o.login.empty() ? o.login : p->netrc_login.value_or("token");
-    e.password = fresh_token_set(ctx, *p, Freshness{}).access_token;
+    e.login = !o.login.empty() ? o.login : p.netrc_login.value_or("token");
+    e.password = fresh_token_set(ctx, p, Freshness{}).access_token;
     check_netrc_entry(e);
     entries.push_back(std::move(e));
-  }
+  });
   return entries;
 }
 
@@ -74,17 +69,12 @@ std::string netrc_path(const NetrcOptions& o) {
 
 void write_entries(const NetrcOptions& o, Context& ctx, const std::vector<NetrcEntry>& entries) {
   const std::string path = netrc_path(o);
-  const sys::NetrcTarget first = sys::resolve_netrc_target(path);
-  const auto lock = sys::FileLock::acquire(first.path + ".lock", sys::k_cache_lock_wait);
-  const sys::NetrcTarget target = sys::resolve_netrc_target(path);  // again, under the lock
-  const std::string text = target.exists ? sys::read_file(target.path, 1024 * 1024, ErrorKind::failure).value_or("") : "";
   MergeReport report;
-  const std::string merged = merge_netrc(text, entries, report);
-  sys::remove_stale_temporaries(target.path);  // left by a write killed before its rename
-  sys::write_file_atomic(target.path, merged, 0600);
+  const sys::NetrcTarget target =
+      sys::NetrcStore(path).update([&](const std::string& text) { return merge_netrc(text, entries, report); });
   for (const auto& w : report.warnings) ctx.warn(w);
   if (target.exists && (target.mode & 077) != 0)
-    ctx.info("Tightened the permissions of " + target.path + " from " + octal(target.mode) + " to 0600.");
+    ctx.info("Tightened the permissions of " + target.path + " from " + octal_mode(target.mode) + " to 0600.");
   std::string what;
   if (!report.replaced.empty()) what += std::to_string(report.replaced.size()) + " replaced";
   if (!report.added.empty()) what += (what.empty() ? "" : ", ") + std::to_string(report.added.size()) + " added";
@@ -93,14 +83,15 @@ void write_entries(const NetrcOptions& o, Context& ctx, const std::vector<NetrcE
 }
 
 int run_netrc(const NetrcOptions& o, Context& ctx) {
-  const std::vector<NetrcEntry> entries = fresh_entries(o, ctx);
+  int worst = 0;
+  const std::vector<NetrcEntry> entries = fresh_entries(o, ctx, worst);
   if (entries.empty()) {
-    ctx.info("No profile holds tokens; nothing to write.");
-    return 0;
+    if (worst == 0) ctx.info("No profile holds tokens; nothing to write.");
+    return worst;
   }
   if (o.write) {
     write_entries(o, ctx, entries);
-    return 0;
+    return worst;
   }
   for (const auto& e : entries) {
     const std::string line = format_netrc_entry(e);
@@ -108,7 +99,7 @@ int run_netrc(const NetrcOptions& o, Context& ctx) {
     if (!warning.empty()) ctx.warn(warning);
     ctx.out << line << '\n';
   }
-  return 0;
+  return worst;
 }
 
 } // namespace

@@ -1,7 +1,6 @@
 // tokenctl refresh [--all]: refresh now and save the new set; say the new expiry on stderr.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <memory>
 #include <ostream>
 
@@ -33,17 +32,10 @@ int run_refresh(const RefreshOptions& o, Context& ctx) {
     return 0;
   }
   const TokenCache cache = ctx.store().load();
-  int worst = 0;
-  for (const auto& profile : ctx.config().profiles) {
-    if (!cache.tokens.count(profile.name) && profile.grant != Grant::client_credentials) continue;
-    try {
-      refresh_one(ctx, profile);
-    } catch (const Error& e) {
-      ctx.profile_error(profile.name, e);
-      worst = std::max(worst, e.exit_code());
-    }
-  }
-  return worst;
+  std::vector<const Profile*> chosen;
+  for (const auto& profile : ctx.config().profiles)
+    if (cache.tokens.count(profile.name) || profile.grant == Grant::client_credentials) chosen.push_back(&profile);
+  return for_each_profile(ctx, chosen, [&](const Profile& p) { refresh_one(ctx, p); });
 }
 
 } // namespace

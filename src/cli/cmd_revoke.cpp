@@ -1,15 +1,16 @@
 // tokenctl revoke [--all] [--local]: revoke the refresh token, then the access token, at the
-// server's revocation endpoint (RFC 7009), then forget the token set. If the server cannot be
-// reached the cache is kept, so that the user can try again; --local only forgets.
+// server's revocation endpoint (RFC 7009), then forget the token set. Read, revoke and forget
+// happen under the cache lock, so that a refresh running meanwhile cannot rotate the tokens
+// between what is revoked and what is erased. If the server cannot be reached the cache is kept,
+// so that the user can try again; --local only forgets.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <memory>
-#include <ostream>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/token_service.hpp"
+#include "tokenctl/client.hpp"
 #include "tokenctl/revocation.hpp"
 
 namespace tokenctl::cli {
@@ -19,10 +20,6 @@ struct RevokeOptions {
   bool all = false;
   bool local = false;
 };
-
-void forget(Context& ctx, const std::string& name) {
-  ctx.store().update([&](TokenCache& cache) { return cache.tokens.erase(name) > 0; });
-}
 
 void revoke_at_server(Context& ctx, const Profile& p, const TokenSet& set) {
   const std::string& endpoint = set.endpoints.revocation_endpoint;
@@ -38,48 +35,53 @@ void revoke_at_server(Context& ctx, const Profile& p, const TokenSet& set) {
   }
 }
 
-void revoke_one(const RevokeOptions& o, Context& ctx, const Profile& p, const TokenSet& set) {
-  if (o.local) {
-    forget(ctx, p.name);
-    ctx.info("Forgot the tokens of profile \"" + p.name + "\" (nothing was revoked at the server).");
-    return;
+enum class Outcome { none, forgotten, unbound, no_endpoint, revoked };
+
+void revoke_one(const RevokeOptions& o, Context& ctx, const Profile& p) {
+  Outcome outcome = Outcome::none;
+  ctx.store().update([&](TokenCache& cache) {
+    const auto it = cache.tokens.find(p.name);
+    if (it == cache.tokens.end()) return false;
+    if (o.local) outcome = Outcome::forgotten;
+    // A set for another issuer or client than the profile names now is forgotten, never sent anywhere.
+    else if (!binding_mismatch(it->second, p).empty()) outcome = Outcome::unbound;
+    else if (it->second.endpoints.revocation_endpoint.empty()) outcome = Outcome::no_endpoint;
+    else {
+      revoke_at_server(ctx, p, it->second);  // throws (the cache kept) when the server cannot be reached
+      outcome = Outcome::revoked;
+    }
+    cache.tokens.erase(it);
+    return true;
+  });
+  const std::string name = "profile \"" + p.name + "\"";
+  switch (outcome) {
+  case Outcome::none: ctx.info("Profile \"" + p.name + "\" holds no tokens; nothing to revoke."); break;
+  case Outcome::forgotten:
+    ctx.info("Forgot the tokens of " + name + " (nothing was revoked at the server).");
+    break;
+  case Outcome::unbound:
+    ctx.info("Forgot the tokens of " + name + ": they were obtained for another server or client than the "
+             "profile names now, so nothing was sent anywhere.");
+    break;
+  case Outcome::no_endpoint:
+    ctx.info("The server of " + name + " has no revocation endpoint: nothing was revoked there; the tokens were "
+             "forgotten here and stay valid at the server until they expire.");
+    break;
+  case Outcome::revoked: ctx.info("Revoked the tokens of " + name + " at the server and forgot them."); break;
   }
-  if (set.endpoints.revocation_endpoint.empty()) {
-    forget(ctx, p.name);
-    ctx.info("The server of profile \"" + p.name + "\" has no revocation endpoint: nothing was revoked there; "
-             "the tokens were forgotten here and stay valid at the server until they expire.");
-    return;
-  }
-  revoke_at_server(ctx, p, set);
-  forget(ctx, p.name);
-  ctx.info("Revoked the tokens of profile \"" + p.name + "\" at the server and forgot them.");
 }
 
 int run_revoke(const RevokeOptions& o, Context& ctx) {
   if (!o.all) {
     ctx.narrow_config_to_profile();
-    const Profile& p = ctx.profile();
-    const auto set = ctx.store().load_one(p.name);
-    if (!set) {
-      ctx.info("Profile \"" + p.name + "\" holds no tokens; nothing to revoke.");
-      return 0;
-    }
-    revoke_one(o, ctx, p, *set);
+    revoke_one(o, ctx, ctx.profile());
     return 0;
   }
   const TokenCache cache = ctx.store().load();
-  int worst = 0;
-  for (const auto& p : ctx.config().profiles) {
-    const auto it = cache.tokens.find(p.name);
-    if (it == cache.tokens.end()) continue;
-    try {
-      revoke_one(o, ctx, p, it->second);
-    } catch (const Error& e) {
-      ctx.profile_error(p.name, e);
-      worst = std::max(worst, e.exit_code());
-    }
-  }
-  return worst;
+  std::vector<const Profile*> chosen;
+  for (const auto& p : ctx.config().profiles)
+    if (cache.tokens.count(p.name)) chosen.push_back(&p);
+  return for_each_profile(ctx, chosen, [&](const Profile& p) { revoke_one(o, ctx, p); });
 }
 
 } // namespace

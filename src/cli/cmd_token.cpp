@@ -10,6 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/output.hpp"
 #include "cli/token_service.hpp"
+#include "tokenctl/token_endpoint.hpp"
 
 namespace tokenctl::cli {
 namespace {
@@ -30,20 +31,13 @@ nlohmann::json exec_credential(const TokenSet& set) {
           {"status", status}};
 }
 
-// A token that would break a header line or a shell word is refused (RFC 6750 b64token).
-void check_printable(const std::string& token) {
-  for (char c : token)
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-      throw Error(ErrorKind::failure, "the access token contains characters that cannot go into a header; refusing it");
-}
-
 int run_token(const TokenOptions& o, Context& ctx) {
   Freshness freshness;
   freshness.min_ttl = duration_option(o.min_ttl, "--min-ttl");
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const TokenSet set = fresh_token_set(ctx, profile, freshness);
-  check_printable(set.access_token);
+  check_token_for_output(set.access_token);
   if (o.exec_credential) {
     ctx.out << json_text(exec_credential(set)) << '\n';
   } else if (ctx.json()) {

@@ -1,5 +1,6 @@
 #include "cli/context.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 #include "net/http_client.hpp"
@@ -122,6 +123,20 @@ void Context::notice(std::string_view line) { err << sanitize(line) << '\n'; }
 void Context::profile_error(const std::string& profile, const Error& e) { print_error(err, e, profile + ": "); }
 
 void Context::warn(std::string_view message) { err << "tokenctl: warning: " << sanitize(message) << '\n'; }
+
+int for_each_profile(Context& ctx, const std::vector<const Profile*>& profiles,
+                     const std::function<void(const Profile&)>& one) {
+  int worst = 0;
+  for (const Profile* p : profiles) {
+    try {
+      one(*p);
+    } catch (const Error& e) {
+      ctx.profile_error(p->name, e);
+      worst = std::max(worst, e.exit_code());
+    }
+  }
+  return worst;
+}
 
 void print_error(std::ostream& err, const Error& e, std::string_view prefix) {
   err << "tokenctl: error: " << sanitize(prefix) << sanitize(e.what()) << '\n';

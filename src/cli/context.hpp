@@ -2,11 +2,13 @@
 // selected profile, the token store and (only when a request is made) the network services.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokenctl/config.hpp"
 #include "tokenctl/duration.hpp"
@@ -86,6 +88,11 @@ private:
   std::unique_ptr<Services> m_services;
   Services& services();
 };
+
+// Run `one` for each of `profiles` (the --all commands): a failure is reported with the profile's
+// name and the next profile goes on; return the worst exit status (0 when all succeeded).
+int for_each_profile(Context& ctx, const std::vector<const Profile*>& profiles,
+                     const std::function<void(const Profile&)>& one);
 
 // Print "tokenctl: error: PREFIX MESSAGE" and the hint line, sanitized, on `err`.
 void print_error(std::ostream& err, const Error& e, std::string_view prefix = {});

@@ -9,14 +9,12 @@
 namespace tokenctl {
 namespace {
 
-constexpr std::size_t k_max_request_bytes = 64 * 1024;
-
 int default_port(const std::string& scheme) { return scheme == "http" ? 80 : 443; }
 
 } // namespace
 
 std::optional<std::map<std::string, std::string>> parse_credential_request(std::string_view text) {
-  if (text.size() > k_max_request_bytes) return std::nullopt;
+  if (text.size() > k_max_credential_request) return std::nullopt;
   std::map<std::string, std::string> out;
   std::size_t start = 0;
   while (start < text.size()) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenctl/grants.hpp"
+#include "tokenctl/text.hpp"
 
 namespace tokenctl {
 
@@ -22,8 +23,10 @@ RevokeResult revoke_token(HttpClient& http, WallClock& clock, const std::string&
   if (code == "unsupported_token_type") return RevokeResult::unsupported_token_type;
   throw OAuthError(ErrorKind::failure,
                    "the revocation endpoint " + endpoint + " refused the request with " + status +
-                       (code.empty() ? std::string() : ": " + code.substr(0, 100)),
-                   code, "");
+                       (code.empty() ? std::string() : ": " + shorten(code, 100)),
+                   code, "",
+                   "the tokens were kept here; tokenctl revoke --local forgets them without the server"
+                   " (they stay valid there until they expire)");
 }
 
 } // namespace tokenctl

@@ -204,6 +204,12 @@ bool valid_access_token(std::string_view token) {
   });
 }
 
+void check_token_for_output(std::string_view token) {
+  if (!valid_access_token(token))
+    throw Error(ErrorKind::failure, "the cached access token is not a token a header can carry (RFC 6750); refusing it",
+                "run tokenctl refresh, or log in again");
+}
+
 bool valid_refresh_token(std::string_view token) {
   return !token.empty() && token.size() <= k_max_token_bytes &&
          all_chars(token, [](char c) { return c >= 0x20 && c <= 0x7e; });

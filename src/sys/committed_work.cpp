@@ -42,6 +42,10 @@ std::string error_frame(ErrorKind kind, const std::string& message, const std::s
 }
 
 [[noreturn]] void run_child(int answer_fd, const std::function<std::string()>& work, const sigset_t& old_mask) {
+  // A session of its own: a kill aimed at the command's process group (kill -9 -PGID, what
+  // timeout(1), shells and CI runners do to a job) does not reach the child; only a kill aimed at
+  // this process can stop it.
+  ::setsid();
   for (int sig : k_held_signals) ::signal(sig, SIG_IGN);
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   // Standard input and output belong to the command: a `$(tokenctl token)` whose command was

@@ -5,10 +5,11 @@
 // moment the rename puts the new one on disk there is a window of about a millisecond. A signal
 // that tokenctl can catch is easy to hold off, but SIGKILL (`kill -9`, the OOM killer, a
 // supervisor giving up on a script) is not. So the exchange and the write run in a forked child
-// that ignores the terminal's signals; the command waits for it. If the command itself is killed,
-// the child still finishes its (time-bounded) exchange and write, then exits; the cache lock it
-// holds keeps every other tokenctl waiting until then. Only a kill of both processes at once (a
-// whole process group or cgroup) can still land in the window.
+// that ignores the terminal's signals and runs in a session of its own; the command waits for it.
+// If the command itself is killed, or its whole process group (kill -9 -PGID), the child still
+// finishes its (time-bounded) exchange and write, then exits; the cache lock it holds keeps every
+// other tokenctl waiting until then. Only a kill aimed at the child itself, or at a whole cgroup
+// (systemd stopping a unit, a container ending), can still land in the window.
 #pragma once
 
 #include <functional>
@@ -16,8 +17,9 @@
 
 namespace tokenctl::sys {
 
-// Run `work` in a forked child process that ignores SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE,
-// wait for it, and return the string `work` returned there (sent back through a pipe).
+// Run `work` in a forked child process, in a new session, that ignores SIGINT, SIGTERM, SIGHUP,
+// SIGQUIT, SIGPIPE, SIGUSR1 and SIGUSR2, wait for it, and return the string `work` returned there
+// (sent back through a pipe).
 // Rethrows an Error that `work` threw (kind, message and hint); throws Error(failure) when the
 // child cannot be started or ends without an answer (killed, crashed).
 std::string run_to_completion(const std::function<std::string()>& work);

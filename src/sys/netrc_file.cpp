@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "sys/file_lock.hpp"
+#include "sys/files.hpp"
 #include "tokenctl/error.hpp"
 
 namespace tokenctl::sys {
@@ -38,6 +40,25 @@ NetrcTarget resolve_netrc_target(const std::string& path) {
   t.exists = true;
   t.mode = st.st_mode & 07777;
   return t;
+}
+
+NetrcTarget NetrcStore::update(const std::function<std::string(const std::string& text)>& change) const {
+  constexpr int k_attempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    const NetrcTarget first = resolve_netrc_target(m_path);
+    const FileLock lock = FileLock::acquire(first.path + ".lock", k_lock_wait);
+    const NetrcTarget target = resolve_netrc_target(m_path);  // again, under the lock
+    if (target.path != first.path) {
+      // The link was pointed elsewhere while this process waited: this lock guards another file.
+      if (attempt < k_attempts) continue;
+      throw Error(ErrorKind::failure, m_path + " keeps changing where it points; not writing it", "run the command again");
+    }
+    const std::string text = target.exists ? read_file(target.path, k_max_netrc_bytes, ErrorKind::failure).value_or("") : "";
+    const std::string changed = change(text);
+    remove_stale_temporaries(target.path);  // left by a write killed before its rename
+    write_file_atomic(target.path, changed, 0600);
+    return target;
+  }
 }
 
 } // namespace tokenctl::sys

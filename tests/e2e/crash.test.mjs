@@ -6,11 +6,9 @@
 //
 // The kill moments are spread uniformly over a whole unkilled run (measured as the test goes), so
 // they land in start-up, in the HTTP exchange, in the cache write and in the netrc write alike.
-// When only the tokenctl process is killed, the refresh it started still completes in its child
-// (src/sys/committed_work.hpp), so no refresh token can be lost. When the whole process group is
-// killed, a kill can land after the server rotated the token and before the cache was renamed:
-// that run's token is lost, and the test counts those (documented in the man page, FILES) while
-// still requiring a valid, untorn cache holding one of the server's last two refresh tokens.
+// When the tokenctl process is killed, or its whole process group (kill -9 -PGID, what timeout(1),
+// shells and CI runners do), the refresh it started still completes in its child, which runs in a
+// session of its own (src/sys/committed_work.hpp): no refresh token may be lost, in either loop.
 //
 // TOKENCTL_CRASH_ITERATIONS (default 300) sets the iterations of each loop.
 
@@ -132,13 +130,13 @@ describe('SIGKILL at random moments', () => {
     assert.ok(outcomes.untouched > ITERATIONS / 50, `kills before it was sent: ${JSON.stringify(outcomes)}`);
   });
 
-  test(`process group killed ${ITERATIONS} times: never a torn cache, never a stale temporary`, async () => {
+  test(`process group killed ${ITERATIONS} times: never a torn cache, never a stale temporary, no token lost`, async () => {
     const env = freshEnv(server);
     writeConfig(env, profileToml(server));
     await login(env);
     const clock = new KillClock();
     for (let i = 0; i < 5; i++) await refreshWorks(env, -1, clock);
-    const outcomes = { saved: 0, untouched: 0, lostInWindow: 0, temporaryLeft: 0 };
+    const outcomes = { saved: 0, untouched: 0, temporaryLeft: 0 };
     for (let i = 0; i < ITERATIONS; i++) {
       const before = (await issuedRefreshTokens(server)).length;
       await runAndKill(['refresh', '-p', 'dev'], env, clock.next(), { group: true });
@@ -149,20 +147,14 @@ describe('SIGKILL at random moments', () => {
       assert.ok(expected.includes(set.refresh_token), `iteration ${i}: the cache holds one of the last tokens issued`);
       const started = Date.now();
       const check = await runTokenctl(['refresh', '-p', 'dev'], { env });
-      if (check.code === 0) {
-        clock.add(Date.now() - started);
-        outcomes[issued.length === before ? 'untouched' : 'saved']++;
-      } else {
-        // Killed after the server consumed the token and before the new one was renamed into place.
-        assert.equal(check.code, 3, `iteration ${i}: a lost token means a new login:\n${check.stderr}`);
-        assert.match(check.stderr, /rejected the refresh token of profile "dev"/);
-        outcomes.lostInWindow++;
-        await login(env);
-      }
+      // The refresh child outlives the group kill: the next refresh waits for its lock, then works.
+      assert.equal(check.code, 0, `iteration ${i}: the refresh token was lost to a group kill:\n${check.stderr}`);
+      clock.add(Date.now() - started);
+      outcomes[issued.length === before ? 'untouched' : 'saved']++;
       assert.deepEqual(temporaries(cachePath(env)), [], `iteration ${i}: the next write removed every temporary`);
     }
     console.log(`process group: ${JSON.stringify(outcomes)}`);
-    assert.ok(outcomes.saved + outcomes.lostInWindow > ITERATIONS / 20, `kills after sending: ${JSON.stringify(outcomes)}`);
+    assert.ok(outcomes.saved > ITERATIONS / 20, `kills after sending: ${JSON.stringify(outcomes)}`);
     assert.ok(outcomes.untouched > ITERATIONS / 50, `kills before sending: ${JSON.stringify(outcomes)}`);
   });
 

@@ -1,21 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <string>
-#include <thread>
 
-#include "support/sys_test_dir.hpp"
 #include "sys/committed_work.hpp"
 #include "tokenctl/error.hpp"
 
 using namespace tokenctl;
-using tokenctl::test::get_file;
-using tokenctl::test::put_file;
-using tokenctl::test::TestDir;
 
 TEST_SUITE_BEGIN("committed work");
 
@@ -80,28 +75,43 @@ TEST_CASE("the child's standard input and output are /dev/null") {
   CHECK(answer == "/dev/null /dev/null");
 }
 
-TEST_CASE("the work completes when the process that started it is killed") {
-  TestDir dir;
-  const std::string done = dir / "done";
-  const pid_t command = ::fork();
-  REQUIRE(command >= 0);
-  if (command == 0) {
-    sys::run_to_completion([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      put_file(done, "written after the command died");
-      return std::string();
-    });
-    ::_exit(0);
+TEST_CASE("the work completes when the process that started it is killed, or its whole process group") {
+  // Synchronised by pipes, not by sleeps: the work says it started, the test kills the command,
+  // then lets the work go on and waits (bounded) for it to say it finished.
+  for (const bool group : {false, true}) {
+    CAPTURE(group);
+    int started[2], go[2], finished[2];
+    REQUIRE(::pipe(started) == 0);
+    REQUIRE(::pipe(go) == 0);
+    REQUIRE(::pipe(finished) == 0);
+    const pid_t command = ::fork();
+    REQUIRE(command >= 0);
+    if (command == 0) {
+      if (group) ::setpgid(0, 0);
+      sys::run_to_completion([&] {
+        char c = 's';
+        (void)!::write(started[1], &c, 1);
+        (void)!::read(go[0], &c, 1);
+        c = 'f';
+        (void)!::write(finished[1], &c, 1);
+        return std::string();
+      });
+      ::_exit(0);
+    }
+    if (group) ::setpgid(command, command);  // set on both sides: no race with the kill below
+    char c = 0;
+    REQUIRE(::read(started[0], &c, 1) == 1);
+    REQUIRE(::kill(group ? -command : command, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(command, &status, 0) == command);
+    CHECK(WIFSIGNALED(status));
+    REQUIRE(::write(go[1], "g", 1) == 1);
+    pollfd p{finished[0], POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    CHECK(::read(finished[0], &c, 1) == 1);
+    CHECK(c == 'f');
+    for (int fd : {started[0], started[1], go[0], go[1], finished[0], finished[1]}) ::close(fd);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(::kill(command, SIGKILL) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(command, &status, 0) == command);
-  CHECK(WIFSIGNALED(status));
-  CHECK(dir.names().count("done") == 0);  // the work is still running
-  for (int i = 0; i < 100 && dir.names().count("done") == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK(get_file(done) == "written after the command died");
 }
 
 TEST_SUITE_END();
