@@ -47,4 +47,10 @@ TokenStatus token_status(const TokenSet* set, TimePoint now);
 // Return whether the set's refresh token can still be used at `now`.
 bool refresh_token_usable(const TokenSet& set, TimePoint now);
 
+// How long before a refresh token expires `list` starts warning that a login will be needed.
+inline constexpr Seconds k_login_warning{7 * 24 * 3600};
+// Return whether the set holds a refresh token that expires within `window` of `now` (or already
+// has): its profile will need a new login by then.
+bool login_needed_within(const TokenSet& set, TimePoint now, Seconds window = k_login_warning);
+
 } // namespace tokenctl

@@ -47,11 +47,15 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
     j["endpoints"] = nullptr;
     j["scopes_granted"] = nullptr;
     j["refresh_token_held"] = false;
+    j["refresh_expiry"] = nullptr;
     return j;
   }
   j["endpoints"] = endpoints_json(set->endpoints);
   j["scopes_granted"] = set->scopes;
   j["refresh_token_held"] = !set->refresh_token.empty();
+  j["refresh_expiry"] = set->refresh_expiry && !set->refresh_token.empty()
+                            ? nlohmann::json(format_rfc3339(*set->refresh_expiry))
+                            : nlohmann::json(nullptr);
   j["access_token"] = token_field(set->access_token);
   j["refresh_token"] = token_field(set->refresh_token);
   j["id_token"] = token_field(set->id_token);
@@ -86,10 +90,9 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("client id:", j["client_id"]);
   line("status:", text(j["status"]) + (set ? " (" + time_left_text(set, now) + ")" : ""));
   line("expiry:", text(j["expiry"]));
-  if (set == nullptr) {
-    line("scopes requested:", join(j["scopes_requested"]));
-    return;
-  }
+  line("scopes requested:", j["scopes_requested"].empty() ? "(none: no scope parameter is sent)"
+                                                          : join(j["scopes_requested"]));
+  if (set == nullptr) return;
   const auto& e = j["endpoints"];
   line("issuer:", text(e["issuer"]));
   line("authorization endpoint:", text(e["authorization_endpoint"]));
@@ -98,6 +101,9 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("device endpoint:", text(e["device_authorization_endpoint"]));
   line("scopes granted:", join(j["scopes_granted"]));
   line("refresh token held:", j["refresh_token_held"].get<bool>() ? "yes" : "no");
+  if (!j["refresh_expiry"].is_string()) line("refresh token expiry:", "unknown");
+  else if (*set->refresh_expiry <= now) line("refresh token expiry:", text(j["refresh_expiry"]) + " (expired)");
+  else line("refresh token expiry:", text(j["refresh_expiry"]) + " (in " + format_duration(*set->refresh_expiry - now) + ")");
   line("access token:", text(j["access_token"]));
   line("refresh token:", text(j["refresh_token"]));
   line("id token:", text(j["id_token"]));
@@ -109,7 +115,11 @@ int run_show(const ShowOptions& o, Context& ctx) {
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const auto cached = ctx.store().load_one(profile.name);
-  const TokenSet* set = cached ? &*cached : nullptr;
+  const std::string mismatch = cached ? binding_mismatch(*cached, profile) : std::string();
+  if (!mismatch.empty())
+    ctx.warn("the tokens cached for profile \"" + profile.name + "\" are not for what it names now (" + mismatch +
+             "); they are treated as logged out until the next login");
+  const TokenSet* set = cached && mismatch.empty() ? &*cached : nullptr;
   const TimePoint now = ctx.now();
   const nlohmann::json j = build(profile, set, now, o.reveal);
   if (ctx.json()) ctx.out << json_text(j, 2) << '\n';

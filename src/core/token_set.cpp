@@ -26,3 +26,11 @@ bool refresh_token_usable(const TokenSet& set, TimePoint now) {
 }
 
 } // namespace tokenctl
+
+namespace tokenctl {
+
+bool login_needed_within(const TokenSet& set, TimePoint now, Seconds window) {
+  return !set.refresh_token.empty() && set.refresh_expiry && *set.refresh_expiry - now <= window;
+}
+
+} // namespace tokenctl

@@ -17,7 +17,7 @@ const ACCESS = 'AT-valid-0123456789abcdefghij';
 const REFRESH = 'RT-secret-0123456789abcdefghij';
 const ID = jwt({ iss: 'https://as.example', sub: 'alice', aud: 'tokenctl', name: 'Alice Example' });
 
-function tokenSet({ access = ACCESS, expiresIn = 3600, refresh = REFRESH, id = ID } = {}) {
+function tokenSet({ access = ACCESS, expiresIn = 3600, refresh = REFRESH, id = ID, refreshExpiresIn = null } = {}) {
   const set = {
     access_token: access, token_type: 'Bearer', issued_at: iso(now() - 60), scopes: ['openid', 'api'],
     client_id: 'tokenctl',
@@ -26,6 +26,7 @@ function tokenSet({ access = ACCESS, expiresIn = 3600, refresh = REFRESH, id = I
   };
   if (expiresIn !== null) set.expiry = iso(now() + expiresIn);
   if (refresh) set.refresh_token = refresh;
+  if (refreshExpiresIn !== null) set.refresh_expiry = iso(now() + refreshExpiresIn);
   if (id) set.id_token = id;
   return set;
 }
@@ -93,7 +94,7 @@ test('list: one row per profile with its status; never a token', async () => {
   const r = await runTokenctl(['list'], { env });
   assert.equal(r.code, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s+/));
-  assert.deepEqual(rows[0], ['PROFILE', 'HOST', 'STATUS', 'TIME', 'LEFT']);
+  assert.deepEqual(rows[0], ['PROFILE', 'HOST', 'STATUS', 'TIME', 'LEFT', 'LOGIN', 'NEEDED']);
   assert.deepEqual(rows.slice(1).map((c) => [c[0], c[2]]),
     [['dev', 'valid'], ['old', 'refreshable'], ['gone', 'expired'], ['new', 'logged-out']]);
   for (const secret of [ACCESS, REFRESH, 'AT-expired', 'AT-gone']) {
@@ -107,12 +108,45 @@ test('list -o json: name, host, status, expiry, expires_in', async () => {
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout);
   assert.deepEqual(rows.map((x) => x.name), ['dev', 'old', 'gone', 'new']);
-  assert.deepEqual(Object.keys(rows[0]).sort(), ['expires_in', 'expiry', 'host', 'name', 'status']);
+  assert.deepEqual(Object.keys(rows[0]).sort(),
+    ['expires_in', 'expiry', 'host', 'name', 'refresh_expiry', 'source', 'status']);
+  assert.equal(rows[0].refresh_expiry, null, 'the server did not say how long the refresh token lives');
+  assert.equal(rows[0].source, 'config');
   assert.ok(rows[0].expires_in > 3500 && rows[0].expires_in <= 3600);
   assert.match(rows[0].expiry, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(rows[3].status, 'logged-out');
   assert.equal(rows[3].expiry, null);
   assert.equal(rows[3].expires_in, null);
+});
+
+test('refresh tokens that expire: list shows when a login is needed, warns within 7 days; show says it', async () => {
+  const env = setup();
+  writeCache(env, {
+    dev: tokenSet({ refreshExpiresIn: 3 * 86400 + 3600 }),
+    old: tokenSet({ refreshExpiresIn: 300 * 86400 }),
+    gone: tokenSet({ expiresIn: -600, refreshExpiresIn: -60 }),
+  });
+  const json = JSON.parse((await runTokenctl(['list', '-o', 'json'], { env })).stdout);
+  const byName = Object.fromEntries(json.map((x) => [x.name, x]));
+  assert.match(byName.dev.refresh_expiry, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.ok(Math.abs(Date.parse(byName.dev.refresh_expiry) - (Date.now() + (3 * 86400 + 3600) * 1000)) < 5000);
+  assert.equal(byName.gone.status, 'expired', 'a refresh token past its expiry cannot refresh');
+  assert.equal(byName.new.refresh_expiry, null);
+
+  const r = await runTokenctl(['list'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const line = (name) => r.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.match(line('dev'), /in 3d 1h$|in 3d$/);
+  assert.match(line('old'), /in (299d 23h|300d)$/);
+  assert.match(line('gone'), /now \(expired\)$/);
+  assert.match(line('new'), / -$/);
+  assert.match(r.stderr, /^tokenctl: warning: profile "dev": the refresh token expires in 3d.* log in again before then: tokenctl login -p dev$/m);
+  assert.match(r.stderr, /^tokenctl: warning: profile "gone": the refresh token expired at .*: tokenctl login -p gone$/m);
+  assert.doesNotMatch(r.stderr, /profile "old"/, 'no warning months ahead');
+
+  const show = await runTokenctl(['show', '-p', 'dev'], { env });
+  assert.match(show.stdout, /^refresh token expiry:\s+\d{4}-\d\d-\d\dT\S+Z \(in 3d/m);
+  assert.match(JSON.parse((await runTokenctl(['show', '-p', 'dev', '-o', 'json'], { env })).stdout).refresh_expiry, /Z$/);
 });
 
 test('global options are accepted before and after the command', async () => {
