@@ -11,8 +11,8 @@
 namespace tokenctl {
 
 // Parse a metadata document fetched from `url`; throw Error(failure) when its `issuer` differs
-// from `expected_issuer`, Error(network) when it is not a JSON object, Error(config) for a
-// non-https endpoint.
+// from `expected_issuer` or it lists a non-https endpoint (the server's fault, exit 1),
+// Error(network) when it is not a JSON object.
 Endpoints parse_metadata(std::string_view body, const std::string& expected_issuer, const std::string& url);
 
 // Find the endpoints of a client: try its discovery URLs in order (a 4xx moves on to the next),

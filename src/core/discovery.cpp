@@ -20,7 +20,10 @@ void check_endpoint(const std::string& value, const char* key, const std::string
   }
   const std::string problem = endpoint_url_problem(value);
   if (!problem.empty())
-    throw Error(ErrorKind::config, "metadata at " + url + ": " + key + " " + value + ": " + problem);
+    throw Error(ErrorKind::failure, "the server's metadata at " + url + " lists " + key + " " + value +
+                                        ", which tokenctl will not use: " + problem,
+                "the server is misconfigured (or not the one meant); tell its administrators, or name the "
+                "endpoints in the profile");
 }
 
 } // namespace
@@ -40,13 +43,18 @@ Endpoints parse_metadata(std::string_view body, const std::string& expected_issu
   e.token_endpoint = string_member(doc, "token_endpoint");
   e.revocation_endpoint = string_member(doc, "revocation_endpoint");
   e.device_authorization_endpoint = string_member(doc, "device_authorization_endpoint");
+  e.userinfo_endpoint = string_member(doc, "userinfo_endpoint");
   check_endpoint(e.authorization_endpoint, "authorization_endpoint", url, false);
   check_endpoint(e.token_endpoint, "token_endpoint", url, true);
   check_endpoint(e.revocation_endpoint, "revocation_endpoint", url, false);
   check_endpoint(e.device_authorization_endpoint, "device_authorization_endpoint", url, false);
-  if (const auto it = doc.find("token_endpoint_auth_methods_supported"); it != doc.end() && it->is_array())
-    for (const auto& m : *it)
-      if (m.is_string()) e.token_endpoint_auth_methods.push_back(m.get<std::string>());
+  check_endpoint(e.userinfo_endpoint, "userinfo_endpoint", url, false);
+  for (const auto& [key, out] : {std::pair<const char*, std::vector<std::string>*>{"token_endpoint_auth_methods_supported",
+                                                                                   &e.token_endpoint_auth_methods},
+                                 {"grant_types_supported", &e.grant_types}})
+    if (const auto it = doc.find(key); it != doc.end() && it->is_array())
+      for (const auto& m : *it)
+        if (m.is_string()) out->push_back(m.get<std::string>());
   if (const auto it = doc.find("authorization_response_iss_parameter_supported"); it != doc.end())
     e.iss_parameter_supported = it->is_boolean() && it->get<bool>();
   return e;

@@ -284,9 +284,9 @@ function tokenctlBinary() {
 // timeoutMs) -> match, done: Promise<{code, signal, stdout, stderr, ms, timedOut}>}. Options:
 // env (default: process.env), stdin ('ignore' for /dev/null, the default, or 'pipe'), timeoutMs
 // (default 60 s, then SIGKILL), umask (run under this umask, via /bin/sh), uid and gid (run as
-// this user; the test process must be root).
+// this user; the test process must be root), cwd (the working folder; default the test's).
 export function startTokenctl(args, {
-  env = process.env, stdin = 'ignore', timeoutMs = 60000, umask, uid, gid,
+  env = process.env, stdin = 'ignore', timeoutMs = 60000, umask, uid, gid, cwd,
 } = {}) {
   const bin = tokenctlBinary();
   const [file, argv] = umask === undefined ? [bin, args]
@@ -295,6 +295,7 @@ export function startTokenctl(args, {
   const options = { env, stdio: [stdin, 'pipe', 'pipe'] };
   if (uid !== undefined) options.uid = uid;
   if (gid !== undefined) options.gid = gid;
+  if (cwd !== undefined) options.cwd = cwd;
   const child = spawn(file, argv, options);
   if (child.stdin) child.stdin.on('error', () => {});
   const out = { stdout: '', stderr: '' };
@@ -335,10 +336,10 @@ export function startTokenctl(args, {
 }
 
 // Run tokenctl with `args` to its end; resolves to {code, signal, stdout, stderr, ms, timedOut}.
-// Options: env, input (stdin text; else /dev/null), timeoutMs, umask, uid, gid, as for startTokenctl.
-export function runTokenctl(args, { env = process.env, input, timeoutMs = 60000, umask, uid, gid } = {}) {
+// Options: env, input (stdin text; else /dev/null), timeoutMs, umask, uid, gid, cwd, as for startTokenctl.
+export function runTokenctl(args, { env = process.env, input, timeoutMs = 60000, umask, uid, gid, cwd } = {}) {
   const run = startTokenctl(args, {
-    env, stdin: input === undefined ? 'ignore' : 'pipe', timeoutMs, umask, uid, gid,
+    env, stdin: input === undefined ? 'ignore' : 'pipe', timeoutMs, umask, uid, gid, cwd,
   });
   if (input !== undefined) run.stdin.end(input);
   return run.done;
