@@ -79,4 +79,9 @@ std::string upsert_profile(std::string_view text, const Profile& p);
 // safely (inline tables, values spanning lines) or the result would not pass parse_config.
 std::string upsert_profile(std::string_view text, const Profile& p, const std::string& path);
 
+// Return `text` with the top-level `default_profile` set to `name` (replaced in place, or added
+// before the first table), every other byte kept; throw Error(config) naming `path` when it
+// cannot be written safely, Error(usage) for a name that is not a profile name.
+std::string set_default_profile(std::string_view text, const std::string& name, const std::string& path);
+
 } // namespace tokenctl

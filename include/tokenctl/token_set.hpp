@@ -13,11 +13,13 @@ namespace tokenctl {
 
 // Endpoints resolved at login (discovery, Databricks rules or profile keys), kept with the token set.
 struct Endpoints {
-  std::string issuer;                            // "" when unknown (endpoints given by hand)
+  std::string issuer;                            // what the token set is bound to (see binding_mismatch)
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string revocation_endpoint;               // "" when the server has none
   std::string device_authorization_endpoint;     // "" when the server has none
+  std::string userinfo_endpoint;                 // OpenID Connect; "" when the server has none
+  std::vector<std::string> grant_types;          // grant_types_supported; empty: not advertised
   std::vector<std::string> token_endpoint_auth_methods;  // from metadata; empty: not advertised
   bool iss_parameter_supported = false;          // RFC 9207 authorization_response_iss_parameter_supported
 };

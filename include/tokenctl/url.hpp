@@ -30,6 +30,8 @@ std::string format_url(const Url& url);
 bool is_loopback_host(std::string_view host);
 // Return "" if `url` may be used for an endpoint (https; http only for loopback hosts), else why not.
 std::string endpoint_url_problem(std::string_view url);
+// Return `url` without trailing '/' characters.
+std::string without_trailing_slash(std::string_view url);
 // Percent-encode everything but RFC 3986 unreserved characters.
 std::string percent_encode(std::string_view s);
 // Encode for application/x-www-form-urlencoded (space as '+').

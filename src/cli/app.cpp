@@ -36,7 +36,8 @@ int run(int argc, char** argv) {
   add_global_options(app, ctx.global);
   const std::vector<Command> commands = {register_login(app), register_token(app), register_refresh(app),
                                          register_revoke(app), register_list(app), register_show(app), register_netrc(app),
-                                         register_exec(app), register_git_credential(app)};
+                                         register_exec(app), register_git_credential(app),
+                                         register_status(app), register_use(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

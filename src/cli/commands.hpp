@@ -25,5 +25,7 @@ Command register_revoke(CLI::App& parent);
 Command register_git_credential(CLI::App& parent);
 Command register_exec(CLI::App& parent);
 Command register_netrc(CLI::App& parent);
+Command register_status(CLI::App& parent);
+Command register_use(CLI::App& parent);
 
 } // namespace tokenctl::cli

@@ -39,10 +39,8 @@ const ResolvedPaths& Context::paths() {
 const Config& Context::config() {
   if (!m_config) {
     if (m_narrow) {
-      std::optional<std::string> name;
-      if (!global.profile.empty()) name = global.profile;
-      else name = sys::env("TOKENCTL_PROFILE");
-      m_config = sys::load_config_for(paths(), name);
+      const auto named = named_profile();
+      m_config = sys::load_config_for(paths(), named ? std::optional<std::string>(named->name) : std::nullopt);
     } else if (m_allow_new_config) {
       ResolvedPaths p = paths();
       p.config_explicit = false;
@@ -56,12 +54,28 @@ const Config& Context::config() {
 
 void Context::reload_config() { m_config.reset(); }
 
-std::string Context::profile_name() {
-  if (!global.profile.empty()) return global.profile;
-  if (const auto p = sys::env("TOKENCTL_PROFILE")) return *p;
-  if (config().default_profile) return *config().default_profile;
-  return "default";
+std::optional<ProfileChoice> Context::named_profile() {
+  if (!m_named) {
+    std::optional<ProfileChoice> from_file;
+    const auto flag = global.profile.empty() ? std::nullopt : std::optional<std::string>(global.profile);
+    const auto environment = sys::env("TOKENCTL_PROFILE");
+    if (!flag && !environment) {
+      const auto search = sys::find_profile_file(sys::current_folder(), sys::env("HOME").value_or(""));
+      for (const auto& w : search.warnings) warn(w);
+      from_file = search.choice;
+    }
+    const ProfileChoice choice = choose_profile(flag, environment, from_file, std::nullopt);
+    m_named = choice.source == ProfileSource::fallback ? std::nullopt : std::optional<ProfileChoice>(choice);
+  }
+  return *m_named;
 }
+
+ProfileChoice Context::profile_choice() {
+  if (auto named = named_profile()) return *named;
+  return choose_profile({}, {}, {}, config().default_profile);
+}
+
+std::string Context::profile_name() { return profile_choice().name; }
 
 const Profile& Context::profile() {
   const std::string name = profile_name();
@@ -92,12 +106,16 @@ WallClock& Context::clock() { return services().clock; }
 
 HttpClient& Context::http() {
   auto& s = services();
-  if (!s.http) {
-    net::HttpClientOptions options;
-    if (global.verbose) options.verbose_log = [this](std::string_view line) { err << sanitize(line) << '\n'; };
-    s.http = std::make_unique<net::ModuleHttpClient>(options);
-  }
+  if (!s.http) s.http = make_http(net::k_total_timeout);
   return *s.http;
+}
+
+std::unique_ptr<HttpClient> Context::make_http(std::chrono::milliseconds total) {
+  net::HttpClientOptions options;
+  options.total_timeout = total;
+  options.connect_timeout = std::min(options.connect_timeout, total);
+  if (global.verbose) options.verbose_log = [this](std::string_view line) { err << sanitize(line) << '\n'; };
+  return std::make_unique<net::ModuleHttpClient>(options);
 }
 
 RandomSource& Context::random() {

@@ -13,6 +13,7 @@
 #include "tokenctl/config.hpp"
 #include "tokenctl/duration.hpp"
 #include "tokenctl/paths.hpp"
+#include "tokenctl/profile_choice.hpp"
 #include "tokenctl/ports.hpp"
 #include "sys/token_store.hpp"
 
@@ -42,7 +43,10 @@ public:
   const ResolvedPaths& paths();
   // Return the parsed config (an empty one if the default file does not exist).
   const Config& config();
-  // Return the selected profile name: -p, TOKENCTL_PROFILE, default_profile, "default".
+  // Return the profile in effect and why (choose_profile: -p, TOKENCTL_PROFILE, the nearest
+  // .tokenctl-profile, default_profile, "default"); warns once about an ignored profile file.
+  ProfileChoice profile_choice();
+  // Return the name of the profile in effect (profile_choice().name).
   std::string profile_name();
   // Return the selected profile; throw Error(config) if the config has no such profile.
   const Profile& profile();
@@ -54,6 +58,8 @@ public:
   WallClock& clock();
   // Return the HTTP client (loads the network module on first use).
   HttpClient& http();
+  // Return a new HTTP client whose requests end after `total` (status --check), logging as http()'s.
+  std::unique_ptr<HttpClient> make_http(std::chrono::milliseconds total);
   // Return the CSPRNG (loads the network module on first use).
   RandomSource& random();
   // Return the SHA-256 hasher (loads the network module on first use).
@@ -83,6 +89,8 @@ private:
   std::optional<ResolvedPaths> m_paths;
   std::optional<Config> m_config;
   bool m_narrow = false;
+  std::optional<std::optional<ProfileChoice>> m_named;  // named before the config is read
+  std::optional<ProfileChoice> named_profile();
   bool m_allow_new_config = false;
   std::unique_ptr<sys::TokenStore> m_store;
   std::unique_ptr<Services> m_services;

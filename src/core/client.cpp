@@ -9,11 +9,6 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string without_trailing_slash(std::string_view s) {
-  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  return std::string(s);
-}
-
 // Split "https://host:port/path" into origin and path (no trailing '/').
 std::pair<std::string, std::string> origin_and_path(std::string_view url) {
   const auto scheme_end = url.find("://");

@@ -318,4 +318,36 @@ std::string upsert_profile(std::string_view text, const Profile& p, const std::s
 
 std::string upsert_profile(std::string_view text, const Profile& p) { return upsert_profile(text, p, "config"); }
 
+std::string set_default_profile(std::string_view text, const std::string& name, const std::string& path) {
+  if (!valid_profile_name(name))
+    throw Error(ErrorKind::usage, "invalid profile name \"" + name + "\": use letters, digits, '.', '_' and '-'");
+  const toml::table doc = parse_toml(text, path);
+  std::vector<Line> lines = split_lines(text);
+  const std::string value = basic_string(name);
+  if (const toml::node* existing = doc.get("default_profile")) {
+    const toml::source_region where = existing->source();
+    if (!existing->is_string() || where.begin.line != where.end.line)
+      throw_config_error(path, static_cast<long>(where.begin.line),
+                         "cannot update \"default_profile\": its value is not a string on one line; edit the file by hand");
+    std::string& line = lines[where.begin.line - 1].text;
+    const std::size_t begin = byte_offset(lines, where.begin.line, where.begin.column);
+    const std::size_t end = byte_offset(lines, where.end.line, where.end.column);
+    line = line.substr(0, begin) + value + line.substr(end);
+  } else {
+    // A new top-level key goes before the first table, above the comment lines that belong to it.
+    std::size_t at = 0;
+    while (at < lines.size() && !is_header_line(lines, at + 1)) ++at;
+    while (at > 0 && at < lines.size() && skip_blanks(line_text(lines, at)).substr(0, 1) == "#") --at;
+    const std::string nl = newline_of(lines);
+    if (at > 0 && lines[at - 1].end.empty()) lines[at - 1].end = nl;
+    std::vector<Line> added{{"default_profile = " + value, nl}};
+    if (at < lines.size()) added.push_back({"", nl});
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), added.begin(), added.end());
+  }
+  std::string result = join_lines(lines);
+  if (parse_config(result, path).default_profile != name)
+    throw Error(ErrorKind::config, "cannot set default_profile in " + path + "; edit the file by hand");
+  return result;
+}
+
 } // namespace tokenctl

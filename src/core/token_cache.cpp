@@ -121,6 +121,8 @@ TokenSet read_token_set(const SetReader& r) {
     e->string("token_endpoint", ep.token_endpoint);
     e->string("revocation_endpoint", ep.revocation_endpoint);
     e->string("device_authorization_endpoint", ep.device_authorization_endpoint);
+    e->string("userinfo_endpoint", ep.userinfo_endpoint);
+    e->strings("grant_types", ep.grant_types);
     e->strings("token_endpoint_auth_methods", ep.token_endpoint_auth_methods);
     e->boolean("iss_parameter_supported", ep.iss_parameter_supported);
   }
@@ -168,6 +170,8 @@ OrderedJson write_token_set(const TokenSet& set) {
   put_string(endpoints, "token_endpoint", ep.token_endpoint);
   put_string(endpoints, "revocation_endpoint", ep.revocation_endpoint);
   put_string(endpoints, "device_authorization_endpoint", ep.device_authorization_endpoint);
+  put_string(endpoints, "userinfo_endpoint", ep.userinfo_endpoint);
+  if (!ep.grant_types.empty()) endpoints["grant_types"] = ep.grant_types;
   if (!ep.token_endpoint_auth_methods.empty())
     endpoints["token_endpoint_auth_methods"] = ep.token_endpoint_auth_methods;
   endpoints["iss_parameter_supported"] = ep.iss_parameter_supported;

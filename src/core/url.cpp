@@ -217,6 +217,11 @@ std::string endpoint_url_problem(std::string_view text) {
   return "plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost)";
 }
 
+std::string without_trailing_slash(std::string_view url) {
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  return std::string(url);
+}
+
 std::string percent_encode(std::string_view s) {
   std::string out;
   out.reserve(s.size());

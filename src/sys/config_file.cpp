@@ -6,7 +6,9 @@
 // make the config a symlink, so a link is resolved and its target replaced, never the link.
 #include "sys/config_file.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -15,7 +17,9 @@
 #include <memory>
 
 #include "sys/file_lock.hpp"
+#include "sys/fd.hpp"
 #include "sys/files.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/error.hpp"
 
 namespace tokenctl::sys {
@@ -53,10 +57,43 @@ Config load_config_for(const ResolvedPaths& paths, const std::optional<std::stri
     // Read default_profile from the top level alone (a profile name never holds a '\n').
     const auto top = slice_top_level(*text);
     if (!top) return parse_config(*text, paths.config);
-    name = parse_config(*top, paths.config).default_profile.value_or("default");
+    name = choose_profile({}, {}, {}, parse_config(*top, paths.config).default_profile).name;
   }
   const auto slice = slice_config(*text, name);
   return parse_config(slice ? *slice : *text, paths.config);
+}
+
+ProfileFileSearch find_profile_file(const std::string& cwd, const std::string& home) {
+  ProfileFileSearch found;
+  for (const std::string& folder : profile_file_folders(cwd, home)) {
+    const std::string path = (folder == "/" ? "" : folder) + "/" + std::string(k_profile_file_name);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      found.warnings.push_back("ignored " + path + ": " + std::strerror(errno));
+      return found;
+    }
+    struct stat st {};
+    std::string why;
+    if (::fstat(fd.get(), &st) != 0) why = std::strerror(errno);
+    else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+    else if (st.st_uid != ::geteuid()) why = "owned by uid " + std::to_string(st.st_uid) + ", not by you";
+    else if ((st.st_mode & 022) != 0) why = "writable by group or others (mode " + octal_mode(st.st_mode) + ")";
+    std::string text(1024, '\0');
+    if (why.empty()) {
+      const ssize_t n = ::read(fd.get(), text.data(), text.size());
+      text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
+    const auto name = why.empty() ? parse_profile_file(text) : std::nullopt;
+    if (why.empty() && !name) why = "it does not hold one profile name";
+    if (!why.empty()) {
+      found.warnings.push_back("ignored " + path + ": " + why);
+      return found;
+    }
+    found.choice = ProfileChoice{*name, ProfileSource::profile_file, path};
+    return found;
+  }
+  return found;
 }
 
 std::string read_config_text(const std::string& path) {

@@ -6,9 +6,11 @@
 #include <string>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "tokenctl/config.hpp"
 #include "tokenctl/paths.hpp"
+#include "tokenctl/profile_choice.hpp"
 
 namespace tokenctl::sys {
 
@@ -20,9 +22,22 @@ inline constexpr std::size_t k_config_max_bytes = 4u * 1024u * 1024u;
 // throw Error(config) naming the file.
 Config load_config(const ResolvedPaths& paths);
 // Read the config like load_config, but check and return only the top level and the profile
-// `profile` (nullopt: the one default_profile names, else "default") when the file's shape allows
-// (slice_config); other profiles are neither parsed nor checked. For the cached-token hot path.
+// `profile` (nullopt: the one choose_profile picks from the top level's default_profile) when the
+// file's shape allows (slice_config); other profiles are neither parsed nor checked. For the
+// cached-token hot path.
 Config load_config_for(const ResolvedPaths& paths, const std::optional<std::string>& profile);
+
+// What the search for a .tokenctl-profile found.
+struct ProfileFileSearch {
+  std::optional<ProfileChoice> choice;           // the nearest usable file's profile
+  std::vector<std::string> warnings;             // files ignored, and why
+};
+
+// Look for a .tokenctl-profile in the folders profile_file_folders(cwd, home) names, nearest
+// first, and stop at the first one there: it is used when it is a regular file owned by the
+// effective user, not writable by group or others, holding one profile name; else it is ignored
+// with a warning (another user's file must not choose where tokens go).
+ProfileFileSearch find_profile_file(const std::string& cwd, const std::string& home);
 
 // Return the text of the config file at `path`, or "" when there is none; throw Error(config)
 // when it cannot be read or is too big.

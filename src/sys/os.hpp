@@ -12,6 +12,8 @@ namespace tokenctl::sys {
 
 // Return the environment variable's value, or nullopt when it is unset or empty.
 std::optional<std::string> env(const char* name);
+// Return the working folder's absolute path, or "" when it cannot be read.
+std::string current_folder();
 
 class SystemClock : public WallClock {
 public:
