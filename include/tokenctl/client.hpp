@@ -26,6 +26,7 @@ struct ClientSettings {
   std::string issuer;                            // what discovery's `issuer` must equal
   std::vector<std::string> discovery_urls;       // tried in order; empty: no discovery
   std::optional<Endpoints> fallback;             // used when discovery is skipped or finds nothing
+  Endpoints pinned;                              // the endpoints the profile names: they win over discovery
   std::optional<std::string> client_secret_env;
 };
 

@@ -54,7 +54,26 @@ std::optional<Seconds> parse_retry_after(std::string_view value);
 // sends none. A new id token must pass check_id_token with the old one's iss, sub and aud.
 // Throws OAuthError (e.g. invalid_grant), Error(network), UnusableTokenResponse.
 TokenSet refresh_grant(HttpClient& http, WallClock& clock, const TokenSet& old, const ClientAuth& auth,
-                       const std::string& ca_file);
+                       const std::string& ca_file, const Params& extra = {});
+
+inline constexpr std::string_view k_token_exchange_grant = "urn:ietf:params:oauth:grant-type:token-exchange";
+inline constexpr std::string_view k_token_type_jwt = "urn:ietf:params:oauth:token-type:jwt";
+inline constexpr std::string_view k_token_type_access_token = "urn:ietf:params:oauth:token-type:access_token";
+
+// An RFC 8693 token exchange request.
+struct ExchangeRequest {
+  std::string subject_token;
+  std::string subject_token_type{k_token_type_jwt};
+  std::string audience;                          // each sent only when set
+  std::string resource;
+  std::string requested_token_type;
+  std::vector<std::string> scopes;
+};
+
+// Exchange a subject token at the endpoints' token endpoint (RFC 8693); the set has no refresh
+// token. Throws as refresh_grant does.
+TokenSet token_exchange_grant(HttpClient& http, WallClock& clock, const Endpoints& endpoints, const ClientAuth& auth,
+                              const ExchangeRequest& request, const std::string& ca_file);
 
 // Obtain a token with the client credentials grant.
 TokenSet client_credentials_grant(HttpClient& http, WallClock& clock, const Endpoints& endpoints,

@@ -63,6 +63,10 @@ bool valid_refresh_token(std::string_view token);
 // 1 to k_max_token_bytes bytes.
 bool valid_id_token(std::string_view token);
 
+// Return whether an error of a refresh request says the refresh token itself is no good (so a new
+// login is needed): invalid_grant, or invalid_request naming the refresh token (some servers).
+bool refresh_token_rejected(const OAuthError& e);
+
 // Throw Error(failure) unless `token` passes valid_access_token: the last guard before a token is
 // printed, put in a header or written to a file (a cache edited by hand is not trusted either).
 void check_token_for_output(std::string_view token);

@@ -35,6 +35,11 @@ struct TokenSet {
   std::vector<std::string> scopes;               // granted (or requested, if the server did not say)
   std::string client_id;                         // the client that obtained it
   Endpoints endpoints;
+  std::string issued_token_type;                 // RFC 8693 exchanges; "" otherwise
+  // Narrowed tokens obtained with this set's refresh token or access token (token --scope,
+  // --resource, --audience), by shape_key(). A variant holds no refresh token or endpoints of its
+  // own: the profile's set does.
+  std::map<std::string, TokenSet> variants;
 };
 
 enum class TokenStatus { valid, expired, refreshable, logged_out };

@@ -8,6 +8,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "tokenctl/text.hpp"
 #include "sys/os.hpp"
 #include "tokenctl/error.hpp"
 
@@ -21,6 +23,45 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("-v,--verbose", g.verbose, "Show the HTTP exchange on stderr, tokens and secrets redacted");
   app.add_flag("-q,--quiet", g.quiet, "Print no messages but errors and warnings");
+}
+
+std::string_view kind_name(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::failure: return "failure";
+  case ErrorKind::usage: return "usage";
+  case ErrorKind::login_required: return "login_required";
+  case ErrorKind::network: return "network";
+  case ErrorKind::config: return "config";
+  }
+  return "failure";
+}
+
+// Whether -o json / --output json was asked for, read from argv itself (a usage error may come
+// before the option is parsed).
+bool json_asked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") break;
+    if (a == "-ojson" || a == "--output=json") return true;
+    if ((a == "-o" || a == "--output") && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+  }
+  return false;
+}
+
+// Report a failure: the message on stderr and, with -o json, the contract's error object on
+// stdout (without -o json stdout stays empty). Return the exit status.
+int fail(const Error& e, bool json) {
+  std::cout.flush();
+  print_error(std::cerr, e);
+  if (json) {
+    const nlohmann::json j = {{"error",
+                               {{"exit_code", e.exit_code()},
+                                {"kind", kind_name(e.kind())},
+                                {"message", sanitize(e.what())},
+                                {"hint", e.hint().empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize(e.hint()))}}}};
+    std::cout << json_text(j) << '\n';
+  }
+  return e.exit_code();
 }
 
 } // namespace
@@ -42,23 +83,19 @@ int run(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    print_error(std::cerr, Error(ErrorKind::usage, e.what(), "run \"tokenctl --help\" for usage"));
-    return static_cast<int>(ErrorKind::usage);
+    return fail(Error(ErrorKind::usage, e.what(), "run \"tokenctl --help\" for usage"), json_asked(argc, argv));
   }
+  const bool json = ctx.json();
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) return command.run(ctx);
     return static_cast<int>(ErrorKind::usage);
   } catch (const Error& e) {
-    std::cout.flush();
-    print_error(std::cerr, e);
-    return e.exit_code();
+    return fail(e, json);
   } catch (const nlohmann::json::exception&) {
-    std::cerr << "tokenctl: error: internal error while handling JSON\n";
-    return static_cast<int>(ErrorKind::failure);
+    return fail(Error(ErrorKind::failure, "internal error while handling JSON"), json);
   } catch (const std::exception& e) {
-    print_error(std::cerr, Error(ErrorKind::failure, std::string("internal error: ") + e.what()));
-    return static_cast<int>(ErrorKind::failure);
+    return fail(Error(ErrorKind::failure, std::string("internal error: ") + e.what()), json);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
+#include "cli/shape_options.hpp"
 #include "cli/token_service.hpp"
 #include "sys/files.hpp"
 #include "sys/os.hpp"
@@ -27,6 +28,7 @@ constexpr Seconds k_retry_after_failure{30};
 constexpr Seconds k_check_unknown_expiry{300};
 
 struct ExecOptions {
+  ShapeOptions shape;
   std::string min_ttl;
   std::vector<std::string> command;
 };
@@ -71,10 +73,12 @@ std::chrono::milliseconds next_check(const TokenSet& set, const Margin& margin, 
 int run_exec(const ExecOptions& o, Context& ctx) {
   Freshness freshness;
   freshness.min_ttl = duration_option(o.min_ttl, "--min-ttl");
+  freshness.shape = o.shape.shape();
   ctx.narrow_config_to_profile();
   const Profile& profile = ctx.profile();
   const Margin margin = margin_for(profile, freshness);
   TokenSet set = fresh_token_set(ctx, profile, freshness);
+  freshness.warn_short = false;  // said once, at the start: not at every renewal
   check_token_for_output(set.access_token);
   sys::hold_forwarded_signals(true);
   const auto folder = make_token_folder(ctx);
@@ -116,6 +120,7 @@ Command register_exec(CLI::App& parent) {
   auto options = std::make_shared<ExecOptions>();
   auto* app = parent.add_subcommand("exec", "Run a command with BEARER_TOKEN_FILE kept fresh while it runs");
   app->add_option("--min-ttl", options->min_ttl, "Renew when less than this is left (default: refresh_margin, 5m)");
+  add_shape_options(*app, options->shape);
   app->add_option("command", options->command, "The command and its arguments, after --")->required();
   return {app, [options](Context& ctx) { return run_exec(*options, ctx); }};
 }

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/shape_options.hpp"
 #include "cli/token_service.hpp"
 #include "tokenctl/git_credential.hpp"
 #include "tokenctl/token_endpoint.hpp"
@@ -17,6 +18,7 @@ namespace tokenctl::cli {
 namespace {
 
 struct GitCredentialOptions {
+  ShapeOptions shape;
   std::string operation;
 };
 
@@ -46,7 +48,9 @@ int run_git_credential(const GitCredentialOptions& o, Context& ctx) {
     profile = match_credential_profile(ctx.config().profiles, *request);
     if (profile == nullptr) return 0;  // not ours: git asks its next helper
   }
-  const TokenSet set = fresh_token_set(ctx, *profile, Freshness{});
+  Freshness freshness;
+  freshness.shape = o.shape.shape();
+  const TokenSet set = fresh_token_set(ctx, *profile, freshness);
   check_token_for_output(set.access_token);
   ctx.out << format_credential(profile->netrc_login.value_or("token"), set.access_token, set.expiry);
   return 0;
@@ -60,6 +64,7 @@ Command register_git_credential(CLI::App& parent) {
   app->add_option("operation", options->operation, "What git asks: get, store or erase")
       ->required()
       ->check(CLI::IsMember({"get", "store", "erase"}));
+  add_shape_options(*app, options->shape);
   return {app, [options](Context& ctx) { return run_git_credential(*options, ctx); }};
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/shape_options.hpp"
 #include "cli/token_service.hpp"
 #include "sys/files.hpp"
 #include "sys/netrc_file.hpp"
@@ -22,6 +23,7 @@ namespace tokenctl::cli {
 namespace {
 
 struct NetrcOptions {
+  ShapeOptions shape;
   bool all = false;
   bool write = false;
   std::string file;
@@ -52,7 +54,9 @@ std::vector<NetrcEntry> fresh_entries(const NetrcOptions& o, Context& ctx, int& 
       return;
     }
     e.login = !o.login.empty() ? o.login : p.netrc_login.value_or("token");
-    e.password = fresh_token_set(ctx, p, Freshness{}).access_token;
+    Freshness freshness;
+    freshness.shape = o.shape.shape();
+    e.password = fresh_token_set(ctx, p, freshness).access_token;
     check_netrc_entry(e);
     entries.push_back(std::move(e));
   });
@@ -110,6 +114,7 @@ Command register_netrc(CLI::App& parent) {
   app->add_flag("--all", o->all, "Every profile that holds tokens");
   app->add_flag("--write", o->write, "Merge into the netrc file instead of printing");
   app->add_option("--file", o->file, "The netrc file for --write (default: $NETRC, else ~/.netrc)");
+  add_shape_options(*app, o->shape);
   app->add_option("--login", o->login, "The login to write (default: the profile's netrc_login, else \"token\")");
   return {app, [o](Context& ctx) { return run_netrc(*o, ctx); }};
 }

@@ -112,8 +112,8 @@ std::string source_text(const ProfileChoice& c) {
 }
 
 int run_status(const StatusOptions& o, Context& ctx) {
-  const ProfileChoice choice = ctx.profile_choice();
   ctx.narrow_config_to_profile();
+  const ProfileChoice choice = ctx.profile_choice();
   const Profile& p = ctx.profile();
   const TimePoint now = ctx.now();
   std::optional<TokenSet> set = cached_token_set(ctx, p);

@@ -4,15 +4,12 @@
 #include "tokenctl/client.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
+#include "tokenctl/jwt.hpp"
+#include "tokenctl/text.hpp"
 #include "tokenctl/token_cache.hpp"
 
 namespace tokenctl::cli {
 namespace {
-
-bool refresh_token_rejected(const OAuthError& e) {
-  return e.code() == "invalid_grant" ||
-         (e.code() == "invalid_request" && e.description().find("efresh token") != std::string::npos);
-}
 
 // The cached set, if it belongs to what the profile names now (else nullptr, as if logged out).
 const TokenSet* bound(const TokenSet* set, const Profile& profile) {
@@ -28,7 +25,33 @@ Error not_logged_in(const Profile& p, const TokenSet* stale) {
   return Error(ErrorKind::login_required, "profile \"" + p.name + "\" is not logged in", login_hint(p));
 }
 
-TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
+// The id token as a set of its own (its iat and exp), so that the margin rules apply to it.
+TokenSet id_token_view(const TokenSet& set) {
+  TokenSet view;
+  view.access_token = set.id_token;
+  const auto claims = jwt_claims(set.id_token);
+  const auto time_of = [&](const char* claim) -> std::optional<TimePoint> {
+    if (!claims) return std::nullopt;
+    const auto it = claims->find(claim);
+    if (it == claims->end() || !it->is_number()) return std::nullopt;
+    const double v = std::clamp(it->get<double>(), 0.0, 253402300799.0);  // up to 9999-12-31
+    return TimePoint(Seconds(static_cast<std::int64_t>(v)));
+  };
+  view.issued_at = time_of("iat");
+  view.expiry = time_of("exp");
+  return view;
+}
+
+// Whether `set` (the profile's own, or a variant) can be served as it is.
+bool satisfies(const TokenSet& set, const Freshness& f, const Margin& margin, TimePoint now) {
+  bool forced = f.force;
+  if (forced && f.unless_refreshed_within && set.issued_at && now - *set.issued_at < *f.unless_refreshed_within)
+    forced = false;  // someone refreshed it just now: that refresh serves this caller too
+  if (forced || !fresh_enough(set, margin, now)) return false;
+  return !f.id_token || fresh_enough(id_token_view(set), margin, now);
+}
+
+TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old, const Params& narrowing = {}) {
   const std::string ca = p.ca_file.value_or("");
   if (p.grant == Grant::client_credentials) {
     const ClientSettings client = resolve_client(p);
@@ -47,7 +70,7 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
                 "the refresh token of profile \"" + p.name + "\" expired at " + format_rfc3339(*old->refresh_expiry),
                 login_hint(p));
   try {
-    return refresh_grant(ctx.http(), ctx.clock(), *old, client_auth_for(p, *old), ca);
+    return refresh_grant(ctx.http(), ctx.clock(), *old, client_auth_for(p, *old), ca, narrowing);
   } catch (const OAuthError& e) {
     if (!refresh_token_rejected(e)) throw;
     throw Error(ErrorKind::login_required,
@@ -55,23 +78,70 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old) {
   }
 }
 
+// A variant of `base`: a refresh with fewer scopes or one resource (its rotated refresh token goes
+// back into `base`), or an exchange of base's access token for another audience.
+TokenSet obtain_variant(Context& ctx, const Profile& p, TokenSet& base, const TokenShape& shape) {
+  if (!shape.audience.empty()) {
+    if (!base.endpoints.grant_types.empty() && !contains(base.endpoints.grant_types, k_token_exchange_grant))
+      throw Error(ErrorKind::failure, "the server of profile \"" + p.name +
+                                          "\" does not list the token exchange grant, which --audience needs");
+    ExchangeRequest x;
+    x.subject_token = base.access_token;
+    x.subject_token_type = std::string(k_token_type_access_token);
+    x.audience = shape.audience;
+    TokenSet variant = token_exchange_grant(ctx.http(), ctx.clock(), base.endpoints, client_auth_for(p, base), x,
+                                            p.ca_file.value_or(""));
+    variant.endpoints = {};
+    return variant;
+  }
+  TokenSet next = obtain(ctx, p, &base, narrowing_params(shape));
+  base.refresh_token = next.refresh_token;  // rotated: the profile's own set takes it at once
+  base.refresh_expiry = next.refresh_expiry;
+  TokenSet variant;
+  variant.access_token = next.access_token;
+  variant.token_type = next.token_type;
+  variant.expiry = next.expiry;
+  variant.issued_at = next.issued_at;
+  variant.scopes = next.scopes;
+  return variant;
+}
+
 // Run the refresh under the cache lock (in a child that outlives a killed command, see
-// sys/committed_work.hpp) and return the set it wrote, or the one another process wrote meanwhile.
+// sys/committed_work.hpp) and return the set (or variant) it wrote, or the one another process
+// wrote meanwhile.
 TokenSet refresh_under_lock(Context& ctx, const Profile& profile, const Freshness& freshness) {
   const Margin margin = margin_for(profile, freshness);
+  const std::string key = shape_key(freshness.shape);
   const std::string answer = sys::run_to_completion([&] {
     std::optional<TokenSet> result;
     std::optional<UnusableTokenResponse> refused;
     ctx.store().update([&](TokenCache& cache) {
       const auto it = cache.tokens.find(profile.name);
-      const TokenSet* stale = it == cache.tokens.end() ? nullptr : &it->second;
-      const TokenSet* old = bound(stale, profile);
-      // Another process may have refreshed while this one waited for the lock.
-      if (old != nullptr && !freshness.force && fresh_enough(*old, margin, ctx.now())) {
+      TokenSet* stale = it == cache.tokens.end() ? nullptr : &it->second;
+      TokenSet* old = stale != nullptr && bound(stale, profile) != nullptr ? stale : nullptr;
+      if (old == nullptr && profile.grant != Grant::client_credentials) throw not_logged_in(profile, stale);
+      // Another process may have done the work while this one waited for the lock.
+      if (!freshness.shape.plain()) {
+        if (old == nullptr) throw not_logged_in(profile, stale);
+        const auto v = old->variants.find(key);
+        if (v != old->variants.end() && satisfies(v->second, freshness, margin, ctx.now())) {
+          result = v->second;
+          return false;
+        }
+        // An exchange needs the profile's own access token fresh first.
+        if (!freshness.shape.audience.empty() && !fresh_enough(*old, margin_for(profile, {}), ctx.now())) {
+          TokenSet refreshed = obtain(ctx, profile, old);
+          refreshed.variants = old->variants;
+          *old = refreshed;
+        }
+        result = obtain_variant(ctx, profile, *old, freshness.shape);
+        old->variants[key] = *result;
+        return true;
+      }
+      if (old != nullptr && satisfies(*old, freshness, margin, ctx.now())) {
         result = *old;
         return false;
       }
-      if (old == nullptr && profile.grant != Grant::client_credentials) throw not_logged_in(profile, stale);
       try {
         result = obtain(ctx, profile, old);
       } catch (const UnusableTokenResponse& e) {
@@ -79,14 +149,13 @@ TokenSet refresh_under_lock(Context& ctx, const Profile& profile, const Freshnes
         // that can: it may have spent the old one, so the new one is kept (with no access token)
         // before the error is reported.
         if (old == nullptr || e.refresh_token().empty()) throw;
-        TokenSet kept = *old;
-        kept.access_token.clear();
-        kept.expiry.reset();
-        kept.refresh_token = e.refresh_token();
-        cache.tokens[profile.name] = kept;
+        old->access_token.clear();
+        old->expiry.reset();
+        old->refresh_token = e.refresh_token();
         refused = e;
         return true;
       }
+      if (old != nullptr) result->variants = old->variants;
       cache.tokens[profile.name] = *result;
       return true;
     });
@@ -114,22 +183,31 @@ std::optional<TokenSet> cached_token_set(Context& ctx, const Profile& profile) {
 }
 
 TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& freshness) {
+  if (const std::string problem = shape_problem(freshness.shape); !problem.empty())
+    throw Error(ErrorKind::usage, problem);
   const Margin margin = margin_for(profile, freshness);
   const auto cached = ctx.store().load_one(profile.name);
   const TokenSet* current = cached ? bound(&*cached, profile) : nullptr;
-  TokenSet set;
-  if (current != nullptr && !freshness.force && fresh_enough(*current, margin, ctx.now())) {
-    set = *current;
-  } else {
-    if (current == nullptr && profile.grant != Grant::client_credentials)
-      throw not_logged_in(profile, cached ? &*cached : nullptr);
-    set = refresh_under_lock(ctx, profile, freshness);
+  if (current == nullptr && (profile.grant != Grant::client_credentials || !freshness.shape.plain()))
+    throw not_logged_in(profile, cached ? &*cached : nullptr);
+  const TokenSet* served = current;
+  if (current != nullptr && !freshness.shape.plain()) {
+    const auto v = current->variants.find(shape_key(freshness.shape));
+    served = v == current->variants.end() ? nullptr : &v->second;
   }
-  if (shorter_than_asked(set, margin, ctx.now()))
+  TokenSet set = served != nullptr && satisfies(*served, freshness, margin, ctx.now())
+                     ? *served
+                     : refresh_under_lock(ctx, profile, freshness);
+  if (freshness.id_token && (set.id_token.empty() || !fresh_enough(id_token_view(set), margin, ctx.now())))
+    throw Error(ErrorKind::login_required,
+                "the server gave profile \"" + profile.name + "\" no new id token" +
+                    (set.id_token.empty() ? "" : " (the one held is due)") + "; a new login brings one",
+                login_hint(profile));
+  if (freshness.warn_short && shorter_than_asked(set, margin, ctx.now()))
     ctx.warn("the server's tokens for profile \"" + profile.name + "\" live " +
              (set.issued_at ? format_duration(*set.expiry - *set.issued_at) : std::string("less")) +
-             ", less than the --min-ttl " + format_duration(margin.min_ttl) +
-             " asked for; this token has " + format_duration(*set.expiry - ctx.now()) + " left");
+             ", less than the --min-ttl " + format_duration(margin.min_ttl) + " asked for; this token has " +
+             format_duration(*set.expiry - ctx.now()) + " left");
   return set;
 }
 

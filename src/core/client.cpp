@@ -34,7 +34,12 @@ void apply_profile_endpoints(const Profile& p, ClientSettings& c) {
   if (p.token_endpoint) e.token_endpoint = *p.token_endpoint;
   if (p.revocation_endpoint) e.revocation_endpoint = *p.revocation_endpoint;
   c.fallback = e;
-  if (p.authorization_endpoint && p.token_endpoint) c.discovery_urls.clear();
+  // Discovery is skipped when the profile names every endpoint its grant needs.
+  const bool browser = p.grant == Grant::authorization_code;
+  if (p.token_endpoint && (!browser || p.authorization_endpoint)) c.discovery_urls.clear();
+  if (p.authorization_endpoint) c.pinned.authorization_endpoint = *p.authorization_endpoint;
+  if (p.token_endpoint) c.pinned.token_endpoint = *p.token_endpoint;
+  if (p.revocation_endpoint) c.pinned.revocation_endpoint = *p.revocation_endpoint;
 }
 
 } // namespace
@@ -110,6 +115,10 @@ std::string binding_mismatch(const TokenSet& set, const Profile& profile) {
       set.endpoints.authorization_endpoint != *profile.authorization_endpoint)
     return "they came from the authorization endpoint " + set.endpoints.authorization_endpoint +
            ", and the profile now names " + *profile.authorization_endpoint;
+  if (profile.revocation_endpoint && set.endpoints.revocation_endpoint != *profile.revocation_endpoint)
+    return "they were to be revoked at " +
+           (set.endpoints.revocation_endpoint.empty() ? std::string("no endpoint") : set.endpoints.revocation_endpoint) +
+           ", and the profile now names " + *profile.revocation_endpoint;
   return "";
 }
 

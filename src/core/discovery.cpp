@@ -72,6 +72,11 @@ Endpoints discover(HttpClient& http, const ClientSettings& client, const std::st
       Endpoints e = parse_metadata(response.body, client.issuer, url);
       if (client.fallback && !client.fallback->revocation_endpoint.empty() && e.revocation_endpoint.empty())
         e.revocation_endpoint = client.fallback->revocation_endpoint;
+      // What the profile names wins over what the server publishes.
+      for (const auto& [mine, theirs] : {std::pair{&client.pinned.authorization_endpoint, &e.authorization_endpoint},
+                                         std::pair{&client.pinned.token_endpoint, &e.token_endpoint},
+                                         std::pair{&client.pinned.revocation_endpoint, &e.revocation_endpoint}})
+        if (!mine->empty()) *theirs = *mine;
       return e;
     }
     if (response.status >= 500 || response.status == 429)

@@ -71,11 +71,11 @@ HttpResponse send_token_request(HttpClient& http, WallClock& clock, const HttpRe
 }
 
 TokenSet refresh_grant(HttpClient& http, WallClock& clock, const TokenSet& old, const ClientAuth& auth,
-                       const std::string& ca_file) {
+                       const std::string& ca_file, const Params& extra) {
   const TimePoint sent_at = whole_seconds(clock.now());
-  const HttpRequest request = form_post(old.endpoints.token_endpoint,
-                                        {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}},
-                                        auth, ca_file);
+  Params params = {{"grant_type", "refresh_token"}, {"refresh_token", old.refresh_token}};
+  params.insert(params.end(), extra.begin(), extra.end());
+  const HttpRequest request = form_post(old.endpoints.token_endpoint, params, auth, ca_file);
   const TokenResponse r =
       parse_token_response(send_token_request(http, clock, request), {old.endpoints.token_endpoint, auth.method});
   if (!r.id_token.empty()) {
@@ -97,6 +97,28 @@ TokenSet client_credentials_grant(HttpClient& http, WallClock& clock, const Endp
   const TokenResponse r =
       parse_token_response(send_token_request(http, clock, request), {endpoints.token_endpoint, auth.method});
   return new_token_set(r, sent_at, scopes, auth.client_id, endpoints);
+}
+
+TokenSet token_exchange_grant(HttpClient& http, WallClock& clock, const Endpoints& endpoints, const ClientAuth& auth,
+                              const ExchangeRequest& x, const std::string& ca_file) {
+  const TimePoint sent_at = whole_seconds(clock.now());
+  Params params = {{"grant_type", std::string(k_token_exchange_grant)},
+                   {"subject_token", x.subject_token},
+                   {"subject_token_type", x.subject_token_type}};
+  const auto add = [&](const char* key, const std::string& value) {
+    if (!value.empty()) params.emplace_back(key, value);
+  };
+  add("audience", x.audience);
+  add("resource", x.resource);
+  add("requested_token_type", x.requested_token_type);
+  add("scope", join(x.scopes));
+  const HttpRequest request = form_post(endpoints.token_endpoint, params, auth, ca_file);
+  TokenResponse r =
+      parse_token_response(send_token_request(http, clock, request), {endpoints.token_endpoint, auth.method});
+  r.refresh_token.clear();  // RFC 8693 section 2.2.1: a refresh token is not expected; none is kept
+  TokenSet set = new_token_set(r, sent_at, x.scopes, auth.client_id, endpoints);
+  set.issued_token_type = r.issued_token_type;
+  return set;
 }
 
 } // namespace tokenctl

@@ -79,6 +79,15 @@ public:
     out = v->get<bool>();
   }
 
+  // Call `f(key, reader)` for every member, each of which must be an object.
+  template <class F> void each_object(F f) const {
+    for (const auto& [key, value] : m_object.items()) {
+      const std::string label = m_label + "." + (printable_key(key) ? key : std::string("<key not shown>"));
+      if (!value.is_object()) throw_damaged(m_path, label + " is not an object");
+      f(key, SetReader(m_path, value, label));
+    }
+  }
+
   // Return a reader for the object member `key`, or nullopt if it is absent; throw if not an object.
   [[nodiscard]] std::optional<SetReader> object(const char* key) const {
     const Json* v = member(key);
@@ -103,7 +112,7 @@ private:
   std::string m_label;
 };
 
-TokenSet read_token_set(const SetReader& r) {
+TokenSet read_token_set(const SetReader& r, int depth = 0) {
   TokenSet set;
   r.string("access_token", set.access_token);
   r.string("token_type", set.token_type);
@@ -126,6 +135,11 @@ TokenSet read_token_set(const SetReader& r) {
     e->strings("token_endpoint_auth_methods", ep.token_endpoint_auth_methods);
     e->boolean("iss_parameter_supported", ep.iss_parameter_supported);
   }
+  r.string("issued_token_type", set.issued_token_type);
+  if (depth == 0)
+    if (const auto v = r.object("variants")) v->each_object([&](const std::string& key, const SetReader& variant) {
+      set.variants[key] = read_token_set(variant, depth + 1);
+    });
   return set;
 }
 
@@ -152,7 +166,7 @@ void put_string(OrderedJson& out, const char* key, const std::string& value) {
   if (!value.empty()) out[key] = value;
 }
 
-OrderedJson write_token_set(const TokenSet& set) {
+OrderedJson write_token_set(const TokenSet& set, bool variant = false) {
   OrderedJson out = OrderedJson::object();
   put_string(out, "access_token", set.access_token);
   out["token_type"] = set.token_type;
@@ -162,6 +176,8 @@ OrderedJson write_token_set(const TokenSet& set) {
   if (set.refresh_expiry) out["refresh_expiry"] = format_rfc3339(*set.refresh_expiry);
   put_string(out, "id_token", set.id_token);
   if (!set.scopes.empty()) out["scopes"] = set.scopes;
+  put_string(out, "issued_token_type", set.issued_token_type);
+  if (variant) return out;
   put_string(out, "client_id", set.client_id);
   const Endpoints& ep = set.endpoints;
   OrderedJson endpoints = OrderedJson::object();
@@ -176,6 +192,11 @@ OrderedJson write_token_set(const TokenSet& set) {
     endpoints["token_endpoint_auth_methods"] = ep.token_endpoint_auth_methods;
   endpoints["iss_parameter_supported"] = ep.iss_parameter_supported;
   out["endpoints"] = std::move(endpoints);
+  if (!set.variants.empty()) {
+    OrderedJson variants = OrderedJson::object();
+    for (const auto& [key, v] : set.variants) variants[key] = write_token_set(v, true);
+    out["variants"] = std::move(variants);
+  }
   return out;
 }
 

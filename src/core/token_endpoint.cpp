@@ -107,7 +107,7 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
   request.headers = {{"Accept", "application/json"}, {"Content-Type", "application/x-www-form-urlencoded"}};
   switch (auth.method) {
   case AuthMethod::none:
-    params.emplace_back("client_id", auth.client_id);
+    if (!auth.client_id.empty()) params.emplace_back("client_id", auth.client_id);  // an exchange may name none
     break;
   case AuthMethod::client_secret_post:
     params.emplace_back("client_id", auth.client_id);
@@ -202,6 +202,11 @@ bool valid_access_token(std::string_view token) {
   return all_chars(token.substr(0, pad + 1), [](char c) {
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
   });
+}
+
+bool refresh_token_rejected(const OAuthError& e) {
+  return e.code() == "invalid_grant" ||
+         (e.code() == "invalid_request" && e.description().find("efresh token") != std::string::npos);
 }
 
 void check_token_for_output(std::string_view token) {
