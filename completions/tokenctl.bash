@@ -1,9 +1,9 @@
 # bash completion for tokenctl                                  -*- shell-script -*-
 #
 # Completes commands, each command's options, option values (-o text|json, files for --config,
-# --token-cache and netrc --file), profile names, git-credential's get|store|erase, and, after
-# `exec ... --`, the command to run and its own arguments (with that command's completion when
-# the bash-completion package is loaded).
+# --token-cache and netrc --file), profile names (for -p and `use`), git-credential's
+# get|store|erase, and, after `exec ... --`, the command to run and its own arguments (with
+# that command's completion when the bash-completion package is loaded).
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
 # with sed: no tokenctl process is started while you type.
@@ -11,7 +11,7 @@
 # Works with or without the bash-completion package: its helpers are used when loaded,
 # plain compgen otherwise.
 
-_tokenctl_commands="login token refresh revoke list show netrc exec git-credential"
+_tokenctl_commands="login token refresh revoke list show netrc exec git-credential status use"
 _tokenctl_global_options="-p --profile --config --token-cache -o --output -v --verbose -q --quiet
   --version -h --help"
 # Options that take a value in the next word (or after '=').
@@ -29,6 +29,7 @@ _tokenctl_command_options()
         show) echo "--reveal" ;;
         netrc) echo "--all --write --file --login" ;;
         exec) echo "--min-ttl" ;;
+        status) echo "--check" ;;
     esac
 }
 
@@ -130,7 +131,8 @@ _tokenctl()
     fi
 
     # The command is the first word that is neither an option nor an option's value; for
-    # git-credential, the next such word is the operation. A "--" ends tokenctl's options.
+    # git-credential, the next such word is the operation, for use the profile name. A "--" ends
+    # tokenctl's options.
     local i command= operand= dashdash=
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -191,6 +193,8 @@ _tokenctl()
         COMPREPLY=($(compgen -W "$_tokenctl_commands" -- "$cur"))
     elif [[ $command == git-credential && -z $operand ]]; then
         COMPREPLY=($(compgen -W "get store erase" -- "$cur"))
+    elif [[ $command == use && -z $operand ]]; then
+        COMPREPLY=($(compgen -W "$(_tokenctl_profiles)" -- "$cur"))
     else
         # exec wants "--" before its command; other commands take no operand.
         COMPREPLY=()

@@ -1,8 +1,8 @@
 # fish completion for tokenctl.
 #
 # Completes commands, each command's options, option values (-o text|json, files for --config,
-# --token-cache and netrc --file), profile names, git-credential's get|store|erase, and, after
-# `exec ... --`, the command to run with its own completion.
+# --token-cache and netrc --file), profile names (for -p and `use`), git-credential's
+# get|store|erase, and, after `exec ... --`, the command to run with its own completion.
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
 # with sed: no tokenctl process is started while you type.
@@ -56,7 +56,33 @@ function __tokenctl_exec_args
     printf '%s\n' $words[(math $dashdash + 1)..-1]
 end
 
-set -l __tokenctl_commands login token refresh revoke list show netrc exec git-credential
+# Succeed when the line is `tokenctl ... use` without its profile name yet: the words after the
+# command (values of the global options aside) are all options.
+function __tokenctl_use_needs_name
+    set -l words (commandline -opc)
+    set -l command
+    set -l skip 0
+    for w in $words[2..-1]
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case -p --profile --config --token-cache -o --output
+                set skip 1
+            case '-*'
+            case '*'
+                if test -z "$command"
+                    set command $w
+                else
+                    return 1
+                end
+        end
+    end
+    test "$command" = use
+end
+
+set -l __tokenctl_commands login token refresh revoke list show netrc exec git-credential status use
 
 complete -c tokenctl -f
 
@@ -71,6 +97,8 @@ complete -c tokenctl -n $no_command -a show -d 'Show one profile in detail'
 complete -c tokenctl -n $no_command -a netrc -d 'Print .netrc entries with fresh tokens, or merge them'
 complete -c tokenctl -n $no_command -a exec -d 'Run a command with BEARER_TOKEN_FILE kept fresh'
 complete -c tokenctl -n $no_command -a git-credential -d 'Git credential helper'
+complete -c tokenctl -n $no_command -a status -d 'Say which profile is in effect and the state of its tokens'
+complete -c tokenctl -n $no_command -a use -d 'Make a profile the default'
 
 # Global options: before and after the command.
 complete -c tokenctl -s p -l profile -x -a '(__tokenctl_profiles)' -d 'Profile to use'
@@ -124,3 +152,10 @@ complete -c tokenctl -n '__tokenctl_exec_args >/dev/null' \
 set -l git_credential '__fish_seen_subcommand_from git-credential'
 complete -c tokenctl -n "$git_credential; and not __fish_seen_subcommand_from get store erase" \
     -xa 'get store erase'
+
+# status
+complete -c tokenctl -n '__fish_seen_subcommand_from status' -l check \
+    -d 'Also ask the server who the token belongs to (5 s at most)'
+
+# use: the profile to make the default, once.
+complete -c tokenctl -n __tokenctl_use_needs_name -xa '(__tokenctl_profiles)'

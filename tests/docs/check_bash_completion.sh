@@ -117,7 +117,7 @@ expect()
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 xdg_profiles="ci-runner.2 corp dev"
-all_commands="exec git-credential list login netrc refresh revoke show token"
+all_commands="exec git-credential list login netrc refresh revoke show status token use"
 
 # Print the global long options and $@, sorted, on one line.
 with_global() { printf '%s\n' $all_global_long "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
@@ -146,6 +146,9 @@ expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
 expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
 expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
 expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
+expect "status options" "tokenctl status --" "$(with_global --check)"
+expect "use has no options of its own" "tokenctl use --h" "--help"
+expect "nothing after status" "tokenctl status " ""
 expect "token --exec-credential" "tokenctl token --e" "--exec-credential"
 expect "login --device" "tokenctl -p dev login --d" "--device"
 expect "refresh --all" "tokenctl refresh --a" "--all"
@@ -174,6 +177,10 @@ expect "profiles" "tokenctl -p " "$xdg_profiles"
 expect "profiles by prefix" "tokenctl --profile c" "ci-runner.2 corp"
 expect "profiles after =" "tokenctl --profile=d" "dev"
 expect "profiles after the command" "tokenctl token -p " "$xdg_profiles"
+expect "use: profiles" "tokenctl use " "$xdg_profiles"
+expect "use: profiles by prefix" "tokenctl -p dev use c" "ci-runner.2 corp"
+expect "use: nothing after the profile" "tokenctl use dev " ""
+expect "use: profiles of --config FILE" "tokenctl --config $TMPROOT/other.toml use " "alt"
 # --config on the command line wins, before or after -p, with or without '='.
 expect "profiles of --config FILE" "tokenctl --config $TMPROOT/other.toml -p " "alt"
 expect "profiles of --config=FILE" "tokenctl --config=$TMPROOT/other.toml token -p " "alt"

@@ -59,7 +59,7 @@ expect() {
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 profiles="ci-runner.2 corp dev"
-all_commands="exec git-credential list login netrc refresh revoke show token"
+all_commands="exec git-credential list login netrc refresh revoke show status token use"
 # Print the global long options and $@, sorted, on one line.
 with_global() { printf '%s\n' $all_global_long "$@" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -77,6 +77,11 @@ expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
 expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
 expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
 expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
+expect "status options" "tokenctl status --" "$(with_global --check)"
+expect "use: profiles" "tokenctl use " "$profiles"
+expect "use: profiles by prefix" "tokenctl -p dev use c" "ci-runner.2 corp"
+expect "use: nothing after the profile" "tokenctl use dev " ""
+expect "use: profiles of --config FILE" "tokenctl --config $tmp/other.toml use " "alt"
 expect "refresh --all" "tokenctl refresh --a" "--all"
 expect "show --reveal" "tokenctl show --r" "--reveal"
 expect "no command options before a command" "tokenctl --" "$all_global_long"

@@ -48,7 +48,7 @@ got_sections=$(grep -E '^[A-Z][A-Z ]*$' <<<"$text" | tr ' ' '_' | tr '\n' ' ')
     fail "sections are '$got_sections', expected '$(echo $expected_sections)'"
 
 # The commands: those the program registers, those the completion offers, one subsection each.
-all_commands="exec git-credential list login netrc refresh revoke show token"
+all_commands="exec git-credential list login netrc refresh revoke show status token use"
 registered=$(grep -h -o -E 'add_subcommand\("[a-z-]+"' "$src"/src/cli/*.cpp | cut -d'"' -f2 | sort |
     tr '\n' ' ')
 [[ $registered == "$all_commands " ]] ||
@@ -98,7 +98,7 @@ for command in $all_commands; do
         fail "$command: the program registers '$(registered_of "$source_file")', the completion offers '$(completed_of "$command")'"
 done
 for option in --host --client-id --scopes --account-id --port --no-browser --device --timeout \
-    --min-ttl --header --exec-credential --all --local --reveal --write --file --login; do
+    --min-ttl --header --exec-credential --all --local --reveal --write --file --login --check; do
     grep -q -E "^ +$option( |$)" <<<"$commands" || fail "option $option has no entry in COMMANDS"
 done
 for operation in get store erase; do

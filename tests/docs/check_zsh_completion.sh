@@ -90,7 +90,7 @@ expect() {
   fi
 }
 
-all_commands="exec git-credential list login netrc refresh revoke show token"
+all_commands="exec git-credential list login netrc refresh revoke show status token use"
 expect "commands" "tokenctl " "$all_commands"
 expect "commands by prefix" "tokenctl l" "list login"
 expect "commands by prefix r" "tokenctl re" "refresh revoke"
@@ -116,6 +116,10 @@ expect "files for netrc --file" "tokenctl netrc --file " "a.toml b.json sub"
 expect "exec options" "tokenctl exec --" \
   "--config --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
 expect "git-credential operations" "tokenctl git-credential " "erase get store"
+expect "status options" "tokenctl status --" \
+  "--check --config --help --output --profile --quiet --token-cache --verbose --version"
+expect "use: profiles" "tokenctl use " "ci-runner.2 corp dev"
+expect "use: profiles of --config FILE" "tokenctl --config $TMPROOT/other.toml use " "alt"
 expect "git-credential operation by prefix" "tokenctl -p dev git-credential s" "store"
 expect "exec: the command after --" "tokenctl exec -- tkctl-fa" "tkctl-fake-cmd"
 expect "exec: the command after --min-ttl and --" "tokenctl exec --min-ttl 5m -- tkctl-f" "tkctl-fake-cmd"
