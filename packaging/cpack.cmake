@@ -10,6 +10,7 @@
 # Runtime dependencies come from dpkg-shlibdeps (CPACK_DEBIAN_PACKAGE_SHLIBDEPS): it reads the
 # ELF files (the program and the network module) and maps each shared library they need to
 # the Debian package that provides it, with the minimum version that the symbols require.
+# A library loaded with dlopen() by name is not among them (libqrencode4: see RECOMMENDS below).
 
 set(TOKENCTL_DEB_RELEASE 1)
 set(TOKENCTL_DEB_VERSION "${PROJECT_VERSION}-${TOKENCTL_DEB_RELEASE}")
@@ -36,6 +37,10 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "tokenctl developers <tokenctl@example.inval
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libqrencode draws login --device's QR code. The program dlopen()s it when it draws one (linked,
+# it would load at every start), so dpkg-shlibdeps cannot see it: named here. Recommends, not
+# Depends: without it, login --device says so in one line and prints the addresses alone.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libqrencode4")
 # The program opens the login page with xdg-open when $BROWSER is not set.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xdg-utils")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

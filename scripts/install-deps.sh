@@ -13,7 +13,11 @@ packages=(g++ cmake ninja-build pkg-config libcli11-dev libcurl4-openssl-dev lib
           # The keyring module (src/keyring, libsecret) and its tests: a private session bus
           # (dbus-daemon), GNOME Keyring as the Secret Service, secret-tool and gdbus to check and
           # lock it (tests/e2e/lib/keyring.mjs). dbus-x11 is not needed: nothing uses dbus-launch.
-          libsecret-1-dev dbus gnome-keyring libsecret-tools libglib2.0-bin)
+          libsecret-1-dev dbus gnome-keyring libsecret-tools libglib2.0-bin
+          # login --device's QR code: libqrencode (dlopen'd, libqrencode-dev brings libqrencode4 and
+          # the header that tests/unit/test_sys_qr_encode.cpp checks tokenctl's declarations against),
+          # and zbarimg to decode what tokenctl drew (tests/e2e/qr.test.mjs).
+          libqrencode-dev zbar-tools)
 # node and npm: Debian's, unless a node is already installed (it may bring its own npm).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

@@ -11,13 +11,17 @@
 
 namespace tokenctl {
 
-enum class Grant { authorization_code, client_credentials };
+enum class Grant { authorization_code, client_credentials, token_exchange };
 enum class Provider { automatic, databricks, oidc };
 // How the client authenticates at the token and revocation endpoints (RFC 7591 names).
-enum class AuthMethod { client_secret_basic, client_secret_post, none };
+enum class AuthMethod { client_secret_basic, client_secret_post, none, private_key_jwt };
+// Where a profile comes from: tokenctl's config, or (read only) the Databricks tools' .databrickscfg.
+enum class ProfileOrigin { config, databricks };
 
 // Return the RFC 7591 name of a method: "client_secret_basic", ...
 std::string_view auth_method_name(AuthMethod m);
+// Return the config's name of a grant: "authorization_code", "client_credentials", "token_exchange".
+std::string_view grant_name(Grant g);
 
 struct Profile {
   std::string name;
@@ -34,6 +38,19 @@ struct Profile {
   std::optional<std::string> revocation_endpoint;
   std::optional<std::string> ca_file;            // as resolved: a relative path is relative to the config file
   std::optional<AuthMethod> token_endpoint_auth_method;
+  // CI without secrets (grant = "token_exchange", client assertions):
+  std::optional<std::string> subject_token;      // where the identity token comes from (see identity.hpp)
+  std::optional<std::string> subject_token_type; // default: urn:ietf:params:oauth:token-type:jwt (profile: access_token)
+  std::optional<std::string> subject_audience;   // the audience asked of the CI token service
+  std::optional<std::string> audience;           // RFC 8693 parameters sent when set
+  std::optional<std::string> resource;
+  std::optional<std::string> requested_token_type;
+  std::optional<std::string> client_assertion;   // an identity-token source used as the client assertion
+  std::optional<std::string> client_assertion_key_file;
+  std::optional<std::string> client_assertion_alg;  // RS256, PS256, ES256
+  std::optional<std::string> client_assertion_kid;
+  ProfileOrigin origin = ProfileOrigin::config;
+  std::optional<std::string> inline_secret;      // .databrickscfg's client_secret: memory only, never written
   std::optional<Seconds> refresh_margin;
   std::optional<std::string> netrc_login;
   std::vector<std::pair<std::string, std::string>> auth_params;  // in file order

@@ -26,7 +26,8 @@ std::string redact_header(std::string_view name, std::string_view value);
 // password, replaced by "[redacted]".
 std::string redact_url(std::string_view url);
 // Return a message body for logging: redacted both as JSON and as a form, whatever its
-// Content-Type says (`content_type` is kept for the callers' sake and not trusted).
+// Content-Type says (`content_type` is kept for the callers' sake and not trusted), and every
+// compact JWT in it hidden whatever its key (a CI token service's {"value": JWT}).
 std::string redact_body(std::string_view content_type, std::string_view body);
 
 } // namespace tokenctl

@@ -75,10 +75,14 @@ struct ClientAuth {
   AuthMethod method = AuthMethod::none;
   std::string client_id;
   std::string secret;
+  // private_key_jwt: the signed assertion (RFC 7523) for this one request, or a CI identity token
+  // sent as the assertion; made anew for every request by the caller (its jti must not repeat).
+  std::string assertion;
 };
 
 // Choose how the client authenticates: `configured` when the profile sets it; else none without
 // a secret; with one, what the server lists (client_secret_basic when it lists both or neither).
+// (A client with an assertion key uses private_key_jwt: see the command layer's client_auth_for.)
 ClientAuth choose_client_auth(const std::string& client_id, const std::optional<std::string>& secret,
                               const std::vector<std::string>& server_methods,
                               std::optional<AuthMethod> configured = std::nullopt);

@@ -64,9 +64,26 @@ int fail(const Error& e, bool json) {
   return e.exit_code();
 }
 
-} // namespace
+// Installed as LIBDIR/tokenctl/databricks, the program answers as `tokenctl databricks`.
+bool called_as_databricks(const char* argv0) {
+  const std::string_view name = argv0 == nullptr ? "" : argv0;
+  return name.substr(name.rfind('/') + 1) == "databricks";
+}
 
-int run(int argc, char** argv) {
+// A usage error in the Databricks protocol, worded as the Databricks CLI (Cobra) words it: the
+// SDKs look for "unknown flag: --profile" to fall back to --host.
+std::string databricks_usage(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const std::string marker = "not expected: ";
+  if (const auto at = what.find(marker); at != std::string::npos) {
+    const auto start = at + marker.size();
+    const std::string first = what.substr(start, what.find(' ', start) - start);
+    if (first.rfind("--", 0) == 0) return "unknown flag: " + first;
+  }
+  return what;
+}
+
+int run_with(int argc, char** argv) {
   // Tokens and secrets are held in memory by nearly every command: no core dump may carry them.
   sys::disable_core_dumps();
   CLI::App app{"tokenctl: OAuth 2.0 / OpenID Connect token manager", "tokenctl"};
@@ -78,12 +95,15 @@ int run(int argc, char** argv) {
   const std::vector<Command> commands = {register_login(app), register_token(app), register_refresh(app),
                                          register_revoke(app), register_list(app), register_show(app), register_netrc(app),
                                          register_exec(app), register_git_credential(app),
-                                         register_status(app), register_use(app)};
+                                         register_status(app), register_use(app), register_databricks(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    return fail(Error(ErrorKind::usage, e.what(), "run \"tokenctl --help\" for usage"), json_asked(argc, argv));
+    const bool databricks = argc > 1 && std::string_view(argv[1]) == "databricks";
+    return fail(Error(ErrorKind::usage, databricks ? databricks_usage(e) : std::string(e.what()),
+                      "run \"tokenctl --help\" for usage"),
+                json_asked(argc, argv));
   }
   const bool json = ctx.json();
   try {
@@ -97,6 +117,16 @@ int run(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(Error(ErrorKind::failure, std::string("internal error: ") + e.what()), json);
   }
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+  if (argc < 1 || !called_as_databricks(argv[0])) return run_with(argc, argv);
+  std::vector<char*> args(argv, argv + argc);
+  static char databricks[] = "databricks";
+  args.insert(args.begin() + 1, databricks);
+  return run_with(static_cast<int>(args.size()), args.data());
 }
 
 } // namespace tokenctl::cli

@@ -43,7 +43,8 @@ void print_json(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
     row["refresh_expiry"] = set != nullptr && set->refresh_expiry && !set->refresh_token.empty()
                                 ? nlohmann::json(format_rfc3339(*set->refresh_expiry))
                                 : nlohmann::json(nullptr);
-    row["source"] = "config";
+    row["source"] = p->origin == ProfileOrigin::databricks ? "databricks" : "config";
+    row["variants"] = set != nullptr ? set->variants.size() : 0;
     out.push_back(std::move(row));
   }
   ctx.out << json_text(out, 2) << '\n';
@@ -51,16 +52,24 @@ void print_json(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
 
 void print_table(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
   std::size_t name_width = 7, host_width = 4;
+  bool foreign = false;  // a profile from .databrickscfg: the SOURCE column says which
   for (const auto& [p, set] : rows) {
     name_width = std::max(name_width, p->name.size());
     host_width = std::max(host_width, sanitize(p->host).size());
+    foreign = foreign || p->origin == ProfileOrigin::databricks;
   }
   ctx.out << std::left << std::setw(int(name_width) + 2) << "PROFILE" << std::setw(int(host_width) + 2) << "HOST"
-          << std::setw(13) << "STATUS" << std::setw(18) << "TIME LEFT" << "LOGIN NEEDED\n";
-  for (const auto& [p, set] : rows)
+          << std::setw(13) << "STATUS" << std::setw(18) << "TIME LEFT" << (foreign ? std::setw(15) : std::setw(0))
+          << "LOGIN NEEDED" << (foreign ? "SOURCE" : "") << '\n';
+  for (const auto& [p, set] : rows) {
+    std::string left = time_left_text(set, now);
+    if (set != nullptr && !set->variants.empty())
+      left += " +" + std::to_string(set->variants.size()) + (set->variants.size() == 1 ? " variant" : " variants");
     ctx.out << std::left << std::setw(int(name_width) + 2) << p->name << std::setw(int(host_width) + 2)
-            << sanitize(p->host) << std::setw(13) << status_name(token_status(set, now)) << std::setw(18)
-            << time_left_text(set, now) << login_by_text(set, now) << '\n';
+            << sanitize(p->host) << std::setw(13) << status_name(token_status(set, now)) << std::setw(18) << left
+            << (foreign ? std::setw(15) : std::setw(0)) << login_by_text(set, now)
+            << (foreign ? (p->origin == ProfileOrigin::databricks ? "databricks" : "config") : "") << '\n';
+  }
 }
 
 // Say which profiles will need a login within a week (their refresh tokens expire).

@@ -8,21 +8,31 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <ostream>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/countdown.hpp"
+#include "cli/credentials.hpp"
 #include "cli/login_callback.hpp"
 #include "cli/output.hpp"
 #include "cli/token_service.hpp"
 #include "net/loopback_listener.hpp"
 #include "sys/config_file.hpp"
+#include "sys/os.hpp"
+#include "sys/qr_encode.hpp"
+#include "sys/terminal.hpp"
 #include "tokenctl/authorize.hpp"
 #include "tokenctl/client.hpp"
 #include "tokenctl/device.hpp"
 #include "tokenctl/discovery.hpp"
 #include "tokenctl/grants.hpp"
 #include "tokenctl/jwt.hpp"
+#include "tokenctl/qr.hpp"
 #include "tokenctl/text.hpp"
 #include "tokenctl/token_endpoint.hpp"
 #include "tokenctl/url.hpp"
@@ -38,6 +48,7 @@ struct LoginOptions {
   std::optional<int> port;
   bool no_browser = false;
   bool device = false;
+  bool no_qr = false;
   std::string timeout = "5m";
 };
 
@@ -139,8 +150,7 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   const bool paste = o.no_browser && ::isatty(STDIN_FILENO) == 1;
   const std::string code = wait.code(listener, paste);
 
-  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                             p.token_endpoint_auth_method);
+  const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
   const TimePoint sent_at = ctx.now();
   const HttpRequest exchange = form_post(endpoints.token_endpoint,
                                          {{"grant_type", "authorization_code"},
@@ -159,6 +169,49 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
   return set;
 }
 
+// Draw `url` as a QR code on standard error, for a phone: only on a terminal, sized to it (error
+// correction level M when it fits, else L), above the addresses printed as text. When it cannot
+// be drawn (too narrow or too short a terminal, no libqrencode), one line says why instead.
+// libqrencode is loaded here and unloaded before returning (sys/qr_encode.hpp).
+void draw_qr_code(Context& ctx, const std::string& url) {
+  const auto size = sys::terminal_size(STDERR_FILENO);
+  if (!size) return;
+  std::string why_not;
+  const auto encoder = sys::QrEncoder::load(why_not);
+  if (!encoder) {
+    ctx.info("No QR code: " + why_not + "; open the address below.");
+    return;
+  }
+  const int columns = size->columns > 0 ? size->columns : 80;
+  // White on black set by escape codes scans on dark and light themes alike; without them (NO_COLOR,
+  // TERM=dumb), the terminal's own colours, right on a dark theme (see tokenctl/qr.hpp).
+  const QrStyle style = qr_style_for(sys::env("TERM").value_or(""), sys::env("COLORTERM").value_or(""),
+                                     sys::env("NO_COLOR").has_value());
+  std::optional<QrMatrix> smallest;
+  for (const sys::QrLevel level : {sys::QrLevel::medium, sys::QrLevel::low}) {
+    std::optional<QrMatrix> matrix = encoder->encode(url, level);
+    if (!matrix) continue;
+    const std::vector<std::string> lines = draw_qr(*matrix, style, columns, size->rows);
+    if (!lines.empty()) {
+      for (const auto& line : lines) ctx.err << line << '\n';
+      ctx.err << '\n' << std::flush;
+      return;
+    }
+    smallest = std::move(matrix);
+  }
+  if (!smallest) {
+    ctx.info("No QR code: the address is too long for one; open the address below.");
+    return;
+  }
+  const QrDrawingSize need = qr_drawing_size(*smallest);
+  if (need.columns > columns)
+    ctx.info("The QR code needs " + std::to_string(need.columns) +
+             " columns; widen the terminal or open the address below.");
+  else
+    ctx.info("The QR code needs " + std::to_string(need.lines) +
+             " lines; make the terminal taller or open the address below.");
+}
+
 TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, const ClientSettings& client,
                      const Endpoints& endpoints, Seconds timeout) {
   if (endpoints.device_authorization_endpoint.empty())
@@ -166,13 +219,15 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
                                     "(its metadata has no device_authorization_endpoint)",
                 "log in without --device");
   const std::string ca = p.ca_file.value_or("");
-  const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                             p.token_endpoint_auth_method);
+  const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
   Params params;
   if (!client.scopes.empty()) params.emplace_back("scope", join(client.scopes));
   const std::string& endpoint = endpoints.device_authorization_endpoint;
   const DeviceAuthorization device =
       parse_device_authorization(ctx.http().send(form_post(endpoint, params, auth, ca)), endpoint);
+  const std::string& url = device.verification_uri_complete.empty() ? device.verification_uri
+                                                                     : device.verification_uri_complete;
+  if (!o.no_qr) draw_qr_code(ctx, url);
   ctx.notice("To sign in, open " + device.verification_uri + " in a browser and enter the code:");
   ctx.notice("");
   ctx.notice("  " + device.user_code);
@@ -184,13 +239,17 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
   }
   if (!o.no_browser) {
     std::string why_not;
-    const std::string& url = device.verification_uri_complete.empty() ? device.verification_uri
-                                                                       : device.verification_uri_complete;
     if (!ctx.browser().open(url, why_not)) ctx.warn("could not open a browser (" + why_not + ")");
   }
   const TimePoint sent_at = ctx.now();
-  const TokenResponse response = poll_device_token(ctx.http(), ctx.clock(), endpoints.token_endpoint, auth, device,
+  // On a terminal, the time left counts down while polling sleeps (poll_device_token gives up
+  // at the same moment: the lesser of the timeout and the code's lifetime).
+  Countdown countdown(ctx, "Waiting for the sign-in", Countdown::Clock::now() + std::min(timeout, device.expires_in));
+  CountdownClock counting(ctx.clock(), countdown);
+  WallClock& clock = countdown.active() ? static_cast<WallClock&>(counting) : ctx.clock();
+  const TokenResponse response = poll_device_token(ctx.http(), clock, endpoints.token_endpoint, auth, device,
                                                    timeout, ca);
+  countdown.clear();
   TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
   if (!set.id_token.empty()) check_id_token(set.id_token, {endpoints.issuer, client.client_id, "", ctx.now()});
   return set;
@@ -242,17 +301,15 @@ int run_login(const LoginOptions& o, Context& ctx) {
   const Profile& p = settled.profile;
   check_before_requests(ctx, settled);
   const ClientSettings client = resolve_client(p);
-  const std::string ca = p.ca_file.value_or("");
-  const Endpoints endpoints = discover(ctx.http(), client, ca);
   TokenSet set;
-  if (p.grant == Grant::client_credentials) {
-    const ClientAuth auth = choose_client_auth(client.client_id, client_secret(p), endpoints.token_endpoint_auth_methods,
-                                               p.token_endpoint_auth_method);
-    set = client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
-  } else if (o.device) {
-    set = device_flow(o, ctx, p, client, endpoints, *timeout);
+  if (machine_grant(p)) {
+    // No user: the first token as `token` would get it (a client-credentials token, or an exchange).
+    Freshness now;
+    now.force = true;
+    set = fresh_token_set(ctx, p, now);
   } else {
-    set = code_flow(o, ctx, p, client, endpoints, *timeout);
+    const Endpoints endpoints = discover(ctx.http(), client, p.ca_file.value_or(""));
+    set = o.device ? device_flow(o, ctx, p, client, endpoints, *timeout) : code_flow(o, ctx, p, client, endpoints, *timeout);
   }
   report_scopes(ctx, client.scopes, set);
   save(ctx, settled, set);
@@ -277,6 +334,7 @@ Command register_login(CLI::App& parent) {
   app->add_flag("--no-browser", o->no_browser,
                 "Do not open a browser; print the URL (on a terminal, also accept the redirect address pasted)");
   app->add_flag("--device", o->device, "Use the device authorization grant (RFC 8628): sign in on another device");
+  app->add_flag("--no-qr", o->no_qr, "With --device, do not draw the verification address as a QR code");
   app->add_option("--timeout", o->timeout, "How long to wait for the browser (default 5m)");
   return {app, [o](Context& ctx) { return run_login(*o, ctx); }};
 }

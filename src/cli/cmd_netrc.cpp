@@ -38,7 +38,7 @@ std::vector<const Profile*> chosen_profiles(const NetrcOptions& o, Context& ctx)
   const TokenCache cache = ctx.store().load();
   std::vector<const Profile*> out;
   for (const auto& p : ctx.config().profiles)
-    if (cache.tokens.count(p.name) || p.grant == Grant::client_credentials) out.push_back(&p);
+    if (cache.tokens.count(p.name) || machine_grant(p)) out.push_back(&p);
   return out;
 }
 

@@ -34,7 +34,7 @@ int run_refresh(const RefreshOptions& o, Context& ctx) {
   const TokenCache cache = ctx.store().load();
   std::vector<const Profile*> chosen;
   for (const auto& profile : ctx.config().profiles)
-    if (cache.tokens.count(profile.name) || profile.grant == Grant::client_credentials) chosen.push_back(&profile);
+    if (cache.tokens.count(profile.name) || machine_grant(profile)) chosen.push_back(&profile);
   return for_each_profile(ctx, chosen, [&](const Profile& p) { refresh_one(ctx, p); });
 }
 

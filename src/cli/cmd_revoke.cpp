@@ -23,7 +23,7 @@ struct RevokeOptions {
 
 void revoke_at_server(Context& ctx, const Profile& p, const TokenSet& set) {
   const std::string& endpoint = set.endpoints.revocation_endpoint;
-  const ClientAuth auth = client_auth_for(p, set);
+  const ClientAuth auth = client_auth_for(ctx, p, set);
   const std::string ca = p.ca_file.value_or("");
   const std::pair<const std::string*, const char*> tokens[] = {{&set.refresh_token, "refresh_token"},
                                                                {&set.access_token, "access_token"}};

@@ -38,7 +38,8 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
   nlohmann::json j = {{"name", p.name},
                       {"host", p.host},
                       {"provider", client.databricks ? "databricks" : "oidc"},
-                      {"grant", p.grant == Grant::client_credentials ? "client_credentials" : "authorization_code"},
+                      {"source", p.origin == ProfileOrigin::databricks ? "databricks" : "config"},
+                      {"grant", grant_name(p.grant)},
                       {"status", status_name(token_status(set, now))}};
   add_expiry_json(j, set, now);
   j["client_id"] = set ? set->client_id : client.client_id;
@@ -47,12 +48,20 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
     j["endpoints"] = nullptr;
     j["scopes_granted"] = nullptr;
     j["refresh_token_held"] = false;
+    j["variants"] = nlohmann::json::array();
     j["refresh_expiry"] = nullptr;
     return j;
   }
   j["endpoints"] = endpoints_json(set->endpoints);
   j["scopes_granted"] = set->scopes;
   j["refresh_token_held"] = !set->refresh_token.empty();
+  nlohmann::json variants = nlohmann::json::array();
+  for (const auto& [key, v] : set->variants) {
+    nlohmann::json one = {{"shape", key}};
+    add_expiry_json(one, &v, now);
+    variants.push_back(std::move(one));
+  }
+  j["variants"] = std::move(variants);
   j["refresh_expiry"] = set->refresh_expiry && !set->refresh_token.empty()
                             ? nlohmann::json(format_rfc3339(*set->refresh_expiry))
                             : nlohmann::json(nullptr);
@@ -101,6 +110,8 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("device endpoint:", text(e["device_authorization_endpoint"]));
   line("scopes granted:", join(j["scopes_granted"]));
   line("refresh token held:", j["refresh_token_held"].get<bool>() ? "yes" : "no");
+  for (const auto& v : j["variants"])
+    line("variant:", text(v["shape"]) + " (" + (v["expiry"].is_string() ? "expires " + text(v["expiry"]) : "no expiry") + ")");
   if (!j["refresh_expiry"].is_string()) line("refresh token expiry:", "unknown");
   else if (*set->refresh_expiry <= now) line("refresh token expiry:", text(j["refresh_expiry"]) + " (expired)");
   else line("refresh token expiry:", text(j["refresh_expiry"]) + " (in " + format_duration(*set->refresh_expiry - now) + ")");

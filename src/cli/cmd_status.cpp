@@ -122,9 +122,9 @@ int run_status(const StatusOptions& o, Context& ctx) {
   if (o.check) {
     try {
       set = fresh_token_set(ctx, p, Freshness{});
-      if (p.grant == Grant::client_credentials) {
+      if (machine_grant(p)) {
         check = CheckResult{CheckResult::Outcome::accepted, set->endpoints.token_endpoint, 200,
-                            "", "client credentials: the server issued a token; there is no user to ask about"};
+                            "", "no user: the server issued a token for this client"};
       } else {
         check = ask_server(ctx, p, *set);
       }
@@ -140,7 +140,7 @@ int run_status(const StatusOptions& o, Context& ctx) {
     nlohmann::json j = {{"profile", p.name},
                         {"source", profile_source_name(choice.source)},
                         {"host", p.host},
-                        {"grant", p.grant == Grant::client_credentials ? "client_credentials" : "authorization_code"},
+                        {"grant", grant_name(p.grant)},
                         {"storage", "file"},
                         {"status", status_name(state)}};
     j["expiry"] = current && current->expiry ? nlohmann::json(format_rfc3339(*current->expiry)) : nlohmann::json(nullptr);
@@ -160,7 +160,7 @@ int run_status(const StatusOptions& o, Context& ctx) {
     };
     line("profile:", p.name + " (" + source_text(choice) + ")");
     line("host:", p.host);
-    line("grant:", p.grant == Grant::client_credentials ? "client_credentials" : "authorization_code");
+    line("grant:", std::string(grant_name(p.grant)));
     line("storage:", "file");
     line("status:", std::string(status_name(state)) + (current ? " (" + time_left_text(current, now) + ")" : ""));
     if (current && current->refresh_expiry && !current->refresh_token.empty())

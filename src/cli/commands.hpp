@@ -27,5 +27,6 @@ Command register_exec(CLI::App& parent);
 Command register_netrc(CLI::App& parent);
 Command register_status(CLI::App& parent);
 Command register_use(CLI::App& parent);
+Command register_databricks(CLI::App& parent);
 
 } // namespace tokenctl::cli

@@ -5,6 +5,7 @@
 
 #include "net/http_client.hpp"
 #include "sys/config_file.hpp"
+#include "tokenctl/databricks.hpp"
 #include "sys/net_module.hpp"
 #include "sys/os.hpp"
 #include "tokenctl/text.hpp"
@@ -17,6 +18,7 @@ struct Context::Services {
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<RandomSource> random;
   std::unique_ptr<Hasher> hasher;
+  std::unique_ptr<Signer> signer;
 };
 
 Context::Context(std::ostream& o, std::ostream& e) : out(o), err(e) {}
@@ -41,15 +43,43 @@ const Config& Context::config() {
     if (m_narrow) {
       const auto named = named_profile();
       m_config = sys::load_config_for(paths(), named ? std::optional<std::string>(named->name) : std::nullopt);
-    } else if (m_allow_new_config) {
-      ResolvedPaths p = paths();
-      p.config_explicit = false;
-      m_config = sys::load_config(p);
+      const std::string wanted = named ? named->name : choose_profile({}, {}, {}, m_config->default_profile).name;
+      // Only when tokenctl's config has no such profile is .databrickscfg read at all.
+      if (m_config->find(wanted) == nullptr) add_databricks_profiles(*m_config, wanted);
     } else {
-      m_config = sys::load_config(paths());
+      ResolvedPaths p = paths();
+      if (m_allow_new_config) p.config_explicit = false;
+      m_config = sys::load_config(p);
+      add_databricks_profiles(*m_config, std::nullopt);
     }
   }
   return *m_config;
+}
+
+void Context::add_databricks_profiles(Config& config, const std::optional<std::string>& only) {
+  const std::string path = sys::databrickscfg_path();
+  std::optional<DatabricksConfig> file;
+  try {
+    file = sys::load_databrickscfg(path);
+  } catch (const Error& e) {
+    if (only) throw;
+    warn(std::string("the Databricks profiles are left out: ") + e.what());
+    return;
+  }
+  if (!file) return;
+  if (only) {
+    if (const auto spec = databricks_profile(*file, *only)) config.profiles.push_back(profile_from_databricks(*spec, path));
+    return;
+  }
+  for (const auto& section : file->sections) {
+    if (config.find(section.name) != nullptr) continue;  // tokenctl's own profile of that name wins
+    try {
+      if (const auto spec = databricks_profile(*file, section.name))
+        config.profiles.push_back(profile_from_databricks(*spec, path));
+    } catch (const Error& e) {
+      warn(std::string("a Databricks profile is left out: ") + e.what());
+    }
+  }
 }
 
 void Context::reload_config() { m_config.reset(); }
@@ -162,6 +192,7 @@ void print_error(std::ostream& err, const Error& e, std::string_view prefix) {
 }
 
 std::optional<std::string> client_secret(const Profile& profile) {
+  if (profile.inline_secret) return profile.inline_secret;  // .databrickscfg's, read from that file
   if (!profile.client_secret_env) return std::nullopt;
   const auto secret = sys::env(profile.client_secret_env->c_str());
   if (!secret)
@@ -171,4 +202,24 @@ std::optional<std::string> client_secret(const Profile& profile) {
   return secret;
 }
 
+const Profile& Context::profile_named(const std::string& name) {
+  if (const Profile* p = config().find(name)) return *p;
+  auto& loaded = m_other_profiles[name];
+  if (!loaded) {
+    Config one = sys::load_config_for(paths(), name);
+    if (one.find(name) == nullptr) add_databricks_profiles(one, name);
+    const Profile* p = one.find(name);
+    if (p == nullptr)
+      throw Error(ErrorKind::config, "no profile \"" + name + "\" in " + one.path,
+                  "create it with: tokenctl login -p " + name + " --host URL");
+    loaded = std::make_unique<Profile>(*p);
+  }
+  return *loaded;
+}
+
+Signer& Context::signer() {
+  auto& s = services();
+  if (!s.signer) s.signer = std::make_unique<sys::ModuleSigner>();
+  return *s.signer;
+}
 } // namespace tokenctl::cli

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,11 @@ public:
   RandomSource& random();
   // Return the SHA-256 hasher (loads the network module on first use).
   Hasher& hasher();
+  // Return the JWS signer of client assertions (loads the network module on first use).
+  Signer& signer();
+  // Return the profile `name` wherever it is defined (another profile's token as a subject token);
+  // throw Error(config) when there is none.
+  const Profile& profile_named(const std::string& name);
   // Return the browser opener.
   Browser& browser();
   // Print a message for people on stderr, unless -q. Every message passes through sanitize():
@@ -91,8 +97,10 @@ private:
   bool m_narrow = false;
   std::optional<std::optional<ProfileChoice>> m_named;  // named before the config is read
   std::optional<ProfileChoice> named_profile();
+  void add_databricks_profiles(Config& config, const std::optional<std::string>& only);
   bool m_allow_new_config = false;
   std::unique_ptr<sys::TokenStore> m_store;
+  std::map<std::string, std::unique_ptr<Profile>> m_other_profiles;
   std::unique_ptr<Services> m_services;
   Services& services();
 };

@@ -100,9 +100,12 @@ bool CallbackWait::on_pasted(std::string_view query) {
 // Anyone on this machine can send the listener a request, so one without this login's state must
 // not end the login: it is answered 400, reported, and the login goes on waiting.
 void CallbackWait::ignore_foreign(const char* what, bool every_time) {
-  if (m_ignored++ == 0 || every_time)
+  if (m_ignored++ == 0 || every_time) {
+    if (m_countdown != nullptr) m_countdown->clear();
     m_ctx.warn(std::string("ignored ") + what + " whose state does not match this login (a forged or stale "
                "redirect); still waiting for the browser");
+    if (m_countdown != nullptr) (void)m_countdown->tick(std::chrono::steady_clock::now());
+  }
   m_timeout_message = "no answer from the browser within " + format_duration(m_timeout) + " (" +
                       std::to_string(m_ignored) + " callback" + (m_ignored == 1 ? "" : "s") +
                       " for another login ignored); run tokenctl login again";
@@ -125,7 +128,19 @@ std::string CallbackWait::code(net::LoopbackListener& listener, bool paste) {
     listener.serve(m_deadline, m_timeout_message, handler, watch);
   }
   // Without --no-browser, or once standard input has ended: the browser may still come.
-  if (!m_answered && !m_raced) listener.serve(m_deadline, m_timeout_message, handler);
+  if (!m_answered && !m_raced) {
+    Countdown countdown(m_ctx, "Waiting for the browser", m_deadline);
+    struct Showing {
+      CallbackWait& wait;
+      ~Showing() { wait.m_countdown = nullptr; }
+    } showing{*this};
+    net::Ticker ticker;
+    if (countdown.active()) {
+      m_countdown = &countdown;
+      ticker = [&countdown](std::chrono::steady_clock::time_point now) { return countdown.tick(now); };
+    }
+    listener.serve(m_deadline, m_timeout_message, handler, {}, ticker);
+  }
   return outcome();
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "cli/context.hpp"
+#include "cli/countdown.hpp"
 #include "net/loopback_listener.hpp"
 #include "tokenctl/authorize.hpp"
 #include "tokenctl/client.hpp"
@@ -35,7 +36,9 @@ public:
 
   // Serve `listener` (and, with `paste`, standard input) until this login's answer comes; return
   // its code. Throws Error(failure) when the server refused the login, the answer must not be
-  // used (wrong iss), the start address was requested twice, or the timeout passed.
+  // used (wrong iss), the start address was requested twice, or the timeout passed. On a
+  // terminal, a status line counts down the time left meanwhile, except while pasted input is
+  // read (the terminal's echo of what is typed would share its line).
   std::string code(net::LoopbackListener& listener, bool paste);
 
 private:
@@ -58,6 +61,7 @@ private:
   bool m_raced = false;                          // ... and requested again
   bool m_answered = false;                       // an answer with this login's state came
   int m_ignored = 0;                             // answers for another login, ignored
+  Countdown* m_countdown = nullptr;              // the status line, while one is drawn
   CallbackResult m_result;
 };
 

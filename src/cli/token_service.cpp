@@ -1,5 +1,6 @@
 #include "cli/token_service.hpp"
 
+#include "cli/credentials.hpp"
 #include "sys/committed_work.hpp"
 #include "tokenctl/client.hpp"
 #include "tokenctl/discovery.hpp"
@@ -51,14 +52,39 @@ bool satisfies(const TokenSet& set, const Freshness& f, const Margin& margin, Ti
   return !f.id_token || fresh_enough(id_token_view(set), margin, now);
 }
 
+// An exchange of the job's identity token (RFC 8693): a new one is fetched for every exchange.
+TokenSet exchange(Context& ctx, const Profile& p, const ClientSettings& client, const Endpoints& endpoints) {
+  const std::string ca = p.ca_file.value_or("");
+  const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
+  ExchangeRequest x;
+  x.subject_token = fetch_identity_token(ctx, p, *p.subject_token, subject_audience(p, client, endpoints));
+  const bool from_profile = p.subject_token->rfind("profile:", 0) == 0;
+  x.subject_token_type = p.subject_token_type.value_or(
+      std::string(from_profile ? k_token_type_access_token : k_token_type_jwt));
+  x.audience = p.audience.value_or("");
+  x.resource = p.resource.value_or("");
+  x.requested_token_type = p.requested_token_type.value_or("");
+  x.scopes = client.scopes;
+  try {
+    return token_exchange_grant(ctx.http(), ctx.clock(), endpoints, auth, x, ca);
+  } catch (const OAuthError& e) {
+    // A refused exchange is nearly always a federation policy that does not match the token: show
+    // what the token says (never the token) beside the server's error.
+    const std::string claims = from_profile ? std::string() : describe_identity_claims(x.subject_token);
+    throw Error(e.kind(), std::string(e.what()) +
+                              (claims.empty() ? "" : "; the identity token says (decoded, not verified): " + claims),
+                "check the server's federation policy (issuer, subject, audience) against these claims");
+  }
+}
+
 TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old, const Params& narrowing = {}) {
   const std::string ca = p.ca_file.value_or("");
-  if (p.grant == Grant::client_credentials) {
+  if (machine_grant(p)) {
     const ClientSettings client = resolve_client(p);
-    const auto secret = client_secret(p);  // before any request: a missing secret needs no server
+    if (p.grant == Grant::client_credentials) (void)client_secret(p);  // a missing secret needs no server
     const Endpoints endpoints = old ? old->endpoints : discover(ctx.http(), client, ca);
-    const ClientAuth auth = choose_client_auth(client.client_id, secret, endpoints.token_endpoint_auth_methods,
-                                               p.token_endpoint_auth_method);
+    if (p.grant == Grant::token_exchange) return exchange(ctx, p, client, endpoints);
+    const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
     return client_credentials_grant(ctx.http(), ctx.clock(), endpoints, auth, client.scopes, ca);
   }
   if (old->refresh_token.empty())
@@ -70,7 +96,7 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old, const Param
                 "the refresh token of profile \"" + p.name + "\" expired at " + format_rfc3339(*old->refresh_expiry),
                 login_hint(p));
   try {
-    return refresh_grant(ctx.http(), ctx.clock(), *old, client_auth_for(p, *old), ca, narrowing);
+    return refresh_grant(ctx.http(), ctx.clock(), *old, client_auth_for(ctx, p, *old), ca, narrowing);
   } catch (const OAuthError& e) {
     if (!refresh_token_rejected(e)) throw;
     throw Error(ErrorKind::login_required,
@@ -89,7 +115,7 @@ TokenSet obtain_variant(Context& ctx, const Profile& p, TokenSet& base, const To
     x.subject_token = base.access_token;
     x.subject_token_type = std::string(k_token_type_access_token);
     x.audience = shape.audience;
-    TokenSet variant = token_exchange_grant(ctx.http(), ctx.clock(), base.endpoints, client_auth_for(p, base), x,
+    TokenSet variant = token_exchange_grant(ctx.http(), ctx.clock(), base.endpoints, client_auth_for(ctx, p, base), x,
                                             p.ca_file.value_or(""));
     variant.endpoints = {};
     return variant;
@@ -119,7 +145,7 @@ TokenSet refresh_under_lock(Context& ctx, const Profile& profile, const Freshnes
       const auto it = cache.tokens.find(profile.name);
       TokenSet* stale = it == cache.tokens.end() ? nullptr : &it->second;
       TokenSet* old = stale != nullptr && bound(stale, profile) != nullptr ? stale : nullptr;
-      if (old == nullptr && profile.grant != Grant::client_credentials) throw not_logged_in(profile, stale);
+      if (old == nullptr && !machine_grant(profile)) throw not_logged_in(profile, stale);
       // Another process may have done the work while this one waited for the lock.
       if (!freshness.shape.plain()) {
         if (old == nullptr) throw not_logged_in(profile, stale);
@@ -188,7 +214,7 @@ TokenSet fresh_token_set(Context& ctx, const Profile& profile, const Freshness& 
   const Margin margin = margin_for(profile, freshness);
   const auto cached = ctx.store().load_one(profile.name);
   const TokenSet* current = cached ? bound(&*cached, profile) : nullptr;
-  if (current == nullptr && (profile.grant != Grant::client_credentials || !freshness.shape.plain()))
+  if (current == nullptr && (!machine_grant(profile) || !freshness.shape.plain()))
     throw not_logged_in(profile, cached ? &*cached : nullptr);
   const TokenSet* served = current;
   if (current != nullptr && !freshness.shape.plain()) {
@@ -220,10 +246,18 @@ std::optional<Seconds> duration_option(const std::string& value, const char* opt
   return d;
 }
 
-ClientAuth client_auth_for(const Profile& profile, const TokenSet& set) {
+ClientAuth client_auth_for(Context& ctx, const Profile& profile, const TokenSet& set) {
   const std::string client_id = set.client_id.empty() ? resolve_client(profile).client_id : set.client_id;
-  return choose_client_auth(client_id, client_secret(profile), set.endpoints.token_endpoint_auth_methods,
-                            profile.token_endpoint_auth_method);
+  return client_auth(ctx, profile, client_id, set.endpoints);
+}
+
+bool machine_grant(const Profile& p) { return p.grant == Grant::client_credentials || p.grant == Grant::token_exchange; }
+
+std::string subject_audience(const Profile& p, const ClientSettings& client, const Endpoints& endpoints) {
+  if (p.subject_audience) return *p.subject_audience;
+  // As the Databricks SDKs choose it: the account id on account hosts, else the token endpoint.
+  if (client.databricks) return p.account_id ? *p.account_id : endpoints.token_endpoint;
+  return "";
 }
 
 } // namespace tokenctl::cli

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/context.hpp"
+#include "tokenctl/client.hpp"
 #include "tokenctl/grants.hpp"
 #include "tokenctl/token_endpoint.hpp"
 #include "tokenctl/token_set.hpp"
@@ -41,9 +42,17 @@ std::optional<TokenSet> cached_token_set(Context& ctx, const Profile& profile);
 // Error(usage) when it is malformed.
 std::optional<Seconds> duration_option(const std::string& value, const char* option);
 
-// Return how the profile's client authenticates for `set` (its client id, the secret from the
-// environment, the method the profile or the server's metadata names).
-ClientAuth client_auth_for(const Profile& profile, const TokenSet& set);
+// Return how the profile's client authenticates for `set`'s server, for one request (see
+// credentials.hpp client_auth).
+ClientAuth client_auth_for(Context& ctx, const Profile& profile, const TokenSet& set);
+
+// Return whether the profile's tokens come without a user (client credentials, token exchange):
+// such a profile needs no login, and fetches a new token when the old one is due.
+bool machine_grant(const Profile& profile);
+
+// Return the audience asked of a CI token service for the profile's identity token:
+// subject_audience, else (Databricks) the account id on account hosts or the token endpoint.
+std::string subject_audience(const Profile& profile, const ClientSettings& client, const Endpoints& endpoints);
 
 // Return the login hint for a profile: "run: tokenctl login -p NAME".
 std::string login_hint(const Profile& profile);

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "tokenctl/error.hpp"
+#include "tokenctl/identity.hpp"
 #include "tokenctl/paths.hpp"
 #include "tokenctl/text.hpp"
 #include "tokenctl/url.hpp"
@@ -84,9 +85,14 @@ public:
       m_profile.provider = provider == "oidc" ? Provider::oidc : Provider::databricks;
     } else if (k == "grant") {
       const std::string grant = text(
-          k, value, [](std::string_view s) { return s == "authorization_code" || s == "client_credentials"; },
-          "\"authorization_code\" or \"client_credentials\"");
-      m_profile.grant = grant == "client_credentials" ? Grant::client_credentials : Grant::authorization_code;
+          k, value,
+          [](std::string_view s) {
+            return s == "authorization_code" || s == "client_credentials" || s == "token_exchange";
+          },
+          "\"authorization_code\", \"client_credentials\" or \"token_exchange\"");
+      m_profile.grant = grant == "client_credentials" ? Grant::client_credentials
+                        : grant == "token_exchange"   ? Grant::token_exchange
+                                                      : Grant::authorization_code;
     } else if (k == "client_secret_env") {
       m_profile.client_secret_env = text(k, value, valid_env_name,
                                          "the name of an environment variable (letters, digits and '_', "
@@ -111,11 +117,43 @@ public:
     } else if (k == "token_endpoint_auth_method") {
       const std::string method = text(
           k, value,
-          [](std::string_view s) { return s == "client_secret_basic" || s == "client_secret_post" || s == "none"; },
-          "\"client_secret_basic\", \"client_secret_post\" or \"none\"");
+          [](std::string_view s) {
+            return s == "client_secret_basic" || s == "client_secret_post" || s == "none" || s == "private_key_jwt";
+          },
+          "\"client_secret_basic\", \"client_secret_post\", \"private_key_jwt\" or \"none\"");
       m_profile.token_endpoint_auth_method = method == "none"                  ? AuthMethod::none
                                              : method == "client_secret_post" ? AuthMethod::client_secret_post
+                                             : method == "private_key_jwt"    ? AuthMethod::private_key_jwt
                                                                               : AuthMethod::client_secret_basic;
+    } else if (k == "subject_token" || k == "client_assertion") {
+      const std::string source = text(k, value, [](std::string_view v) { return identity_source_problem(v).empty(); },
+                                      "an identity-token source: \"github-actions\", \"azure-devops\", "
+                                      "\"env:NAME\", \"file:PATH\" or \"profile:NAME\"");
+      (k == "subject_token" ? m_profile.subject_token : m_profile.client_assertion) =
+          resolve_identity_source_path(source, m_path);
+    } else if (k == "subject_token_type" || k == "requested_token_type") {
+      (k == "subject_token_type" ? m_profile.subject_token_type : m_profile.requested_token_type) =
+          text(k, value, [](std::string_view v) { return v.rfind("urn:", 0) == 0 && !has_control(v); },
+               "a token type URN, like \"urn:ietf:params:oauth:token-type:jwt\"");
+    } else if (k == "subject_audience" || k == "audience") {
+      (k == "audience" ? m_profile.audience : m_profile.subject_audience) =
+          text(k, value, [](std::string_view v) { return !v.empty() && v.size() <= 1024 && !has_control(v); },
+               "a non-empty string");
+    } else if (k == "resource") {
+      m_profile.resource = url(k, value, false);
+    } else if (k == "client_assertion_key_file") {
+      const std::string file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+                                    "a non-empty string (a file name)");
+      const std::string folder = path_folder(m_path);
+      m_profile.client_assertion_key_file = file.front() == '/' || folder.empty() ? file : folder + "/" + file;
+    } else if (k == "client_assertion_alg") {
+      m_profile.client_assertion_alg =
+          text(k, value, [](std::string_view v) { return v == "RS256" || v == "PS256" || v == "ES256"; },
+               "\"RS256\", \"PS256\" or \"ES256\"");
+    } else if (k == "client_assertion_kid") {
+      m_profile.client_assertion_kid =
+          text(k, value, [](std::string_view v) { return !v.empty() && v.size() <= 256 && !has_control(v); },
+               "a non-empty string");
     } else if (k == "refresh_margin") {
       m_profile.refresh_margin = duration(k, value);
     } else if (k == "netrc_login") {
@@ -196,6 +234,35 @@ private:
   Profile& m_profile;
 };
 
+// The rules between keys: what a grant and a client authentication method need.
+void check_profile(const Profile& p, const std::string& path) {
+  const auto refuse = [&](const std::string& why) { throw_config_error(path, p.line, "profile " + quote(p.name) + ": " + why); };
+  const bool secret = p.client_secret_env.has_value();
+  const bool assertion = p.client_assertion.has_value() || p.client_assertion_key_file.has_value();
+  if (p.grant == Grant::client_credentials && (!p.client_id || !(secret || assertion)))
+    refuse("grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\" (or a client assertion)");
+  if (p.grant == Grant::token_exchange && !p.subject_token)
+    refuse("grant \"token_exchange\" needs \"subject_token\" (where the identity token comes from)");
+  if (p.grant != Grant::token_exchange && (p.subject_token || p.subject_token_type || p.requested_token_type))
+    refuse("\"subject_token\", \"subject_token_type\" and \"requested_token_type\" are for grant \"token_exchange\"");
+  if (p.client_assertion && p.client_assertion_key_file)
+    refuse("\"client_assertion\" and \"client_assertion_key_file\" are two ways to make the assertion: keep one");
+  if ((p.client_assertion_alg || p.client_assertion_kid) && !p.client_assertion_key_file)
+    refuse("\"client_assertion_alg\" and \"client_assertion_kid\" need \"client_assertion_key_file\"");
+  if (assertion && secret) refuse("a client assertion and \"client_secret_env\" are two client credentials: keep one");
+  if ((p.client_assertion || p.client_assertion_key_file) && !p.client_id)
+    refuse("a client assertion names its client: set \"client_id\"");
+  if (const auto m = p.token_endpoint_auth_method) {
+    if (*m == AuthMethod::none && (secret || assertion))
+      refuse("token_endpoint_auth_method \"none\" is for public clients; remove it or the client's credential");
+    if ((*m == AuthMethod::client_secret_basic || *m == AuthMethod::client_secret_post) && !secret)
+      refuse("token_endpoint_auth_method \"" + std::string(auth_method_name(*m)) + "\" needs \"client_secret_env\"");
+    if (*m == AuthMethod::private_key_jwt && !assertion)
+      refuse("token_endpoint_auth_method \"private_key_jwt\" needs \"client_assertion_key_file\" or "
+             "\"client_assertion\"");
+  }
+}
+
 Profile read_profile(const std::string& path, const toml::key& name, const toml::node& value) {
   if (!valid_profile_name(name.str()))
     throw_config_error(path, line_of(name.source()),
@@ -212,22 +279,7 @@ Profile read_profile(const std::string& path, const toml::key& name, const toml:
   for (const auto& [key, item] : in_file_order(*table)) reader.read(*key, *item);
   if (profile.host.empty())
     throw_config_error(path, profile.line, "profile " + quote(profile.name) + " has no \"host\"");
-  if (profile.grant == Grant::client_credentials && (!profile.client_id || !profile.client_secret_env))
-    throw_config_error(path, profile.line,
-                       "profile " + quote(profile.name) +
-                           ": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\"");
-  if (const auto m = profile.token_endpoint_auth_method) {
-    const bool secret = profile.client_secret_env.has_value();
-    if (*m == AuthMethod::none && secret)
-      throw_config_error(path, profile.line,
-                         "profile " + quote(profile.name) +
-                             ": token_endpoint_auth_method \"none\" is for public clients; remove it or "
-                             "client_secret_env");
-    if (*m != AuthMethod::none && !secret)
-      throw_config_error(path, profile.line,
-                         "profile " + quote(profile.name) + ": token_endpoint_auth_method \"" +
-                             std::string(auth_method_name(*m)) + "\" needs \"client_secret_env\"");
-  }
+  check_profile(profile, path);
   return profile;
 }
 
@@ -342,8 +394,18 @@ std::string_view auth_method_name(AuthMethod m) {
   case AuthMethod::client_secret_basic: return "client_secret_basic";
   case AuthMethod::client_secret_post: return "client_secret_post";
   case AuthMethod::none: return "none";
+  case AuthMethod::private_key_jwt: return "private_key_jwt";
   }
   return "none";
+}
+
+std::string_view grant_name(Grant g) {
+  switch (g) {
+  case Grant::authorization_code: return "authorization_code";
+  case Grant::client_credentials: return "client_credentials";
+  case Grant::token_exchange: return "token_exchange";
+  }
+  return "authorization_code";
 }
 
 const Profile* Config::find(std::string_view name) const {

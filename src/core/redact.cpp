@@ -13,10 +13,36 @@ namespace {
 
 constexpr std::string_view k_redacted = "[redacted]";
 constexpr std::size_t k_min_partial = 12;
-constexpr std::array<std::string_view, 13> k_secret_keys = {
+constexpr std::array<std::string_view, 14> k_secret_keys = {
     "access_token", "refresh_token", "id_token",         "code",      "code_verifier",
     "client_secret", "token",        "device_code",      "password",  "client_assertion",
-    "assertion",     "subject_token", "actor_token"};
+    "assertion",     "subject_token", "actor_token",     "oidcToken"};
+
+bool is_b64url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+// Hide every compact JWS in `text`, whatever key it came under (a CI token service answers
+// {"value": JWT}): "eyJ" (a base64url JSON header), then three dot-separated base64url parts.
+std::string redact_jwts(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto at = text.find("eyJ", i);
+    if (at == std::string_view::npos) break;
+    std::size_t end = at, dots = 0;
+    while (end < text.size() && (is_b64url(text[end]) || (text[end] == '.' && dots < 2))) {
+      if (text[end] == '.') ++dots;
+      ++end;
+    }
+    out.append(text.substr(i, at - i));
+    if (dots == 2 && (at == 0 || !is_b64url(text[at - 1]))) out += "[redacted]";
+    else out.append(text.substr(at, end - at));
+    i = end;
+  }
+  out.append(text.substr(std::min(i, text.size())));
+  return out;
+}
 
 
 // Decode a form key ('+' and %XX); a malformed escape is kept as it is.
@@ -199,7 +225,7 @@ std::string redact_body(std::string_view, std::string_view body) {
   // Both ways, whatever the Content-Type says: a parser may read a body other than its type
   // claims (a JSON body with a BOM sent as text/html, a form body labelled JSON), and what one
   // reading misses the other hides. Hiding too much in a log costs nothing.
-  return redact_form(redact_json(body));
+  return redact_jwts(redact_form(redact_json(body)));
 }
 
 } // namespace tokenctl

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/json_guard.hpp"
+#include "tokenctl/client_assertion.hpp"
 #include "tokenctl/encoding.hpp"
 #include "tokenctl/jwt.hpp"
 
@@ -112,6 +113,10 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
   case AuthMethod::client_secret_post:
     params.emplace_back("client_id", auth.client_id);
     params.emplace_back("client_secret", auth.secret);
+    break;
+  case AuthMethod::private_key_jwt:
+    params.emplace_back("client_id", auth.client_id);
+    for (auto& kv : client_assertion_params(auth.assertion)) params.push_back(std::move(kv));
     break;
   case AuthMethod::client_secret_basic:
     request.headers.emplace_back(

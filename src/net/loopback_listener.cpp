@@ -292,15 +292,21 @@ private:
 } // namespace
 
 void LoopbackListener::serve(std::chrono::steady_clock::time_point deadline, const std::string& timeout_message,
-                             const CallbackHandler& handler, const FdWatch& extra) {
+                             const CallbackHandler& handler, const FdWatch& extra, const Ticker& tick) {
   Session session(m_fd.get(), m_port, m_client_timeout, handler);
   std::vector<pollfd> fds;
+  Clock::time_point next_tick = tick ? Clock::time_point::min() : Clock::time_point::max();
   for (;;) {
     Clock::time_point now = Clock::now();
     // Once the done reply is on its way, only its own (short) deadline counts.
     Clock::time_point next = session.expire(now, session.finishing() ? Clock::time_point::max() : deadline);
     if (session.finished()) return;
     if (now >= deadline && !session.finishing()) throw Error(ErrorKind::failure, timeout_message);
+    if (!session.finishing() && now >= next_tick) {
+      // A ticker that asks for "now" again would spin the loop: at most once a millisecond.
+      next_tick = std::max(tick(now), now + std::chrono::milliseconds(1));
+    }
+    if (!session.finishing()) next = std::min(next, next_tick);
     fds.clear();
     const bool watch_extra = extra.fd >= 0 && extra.on_readable && !session.finishing();
     if (watch_extra) fds.push_back({extra.fd, POLLIN, 0});

@@ -32,6 +32,11 @@ struct FdWatch {
   std::function<bool()> on_readable; // called when `fd` is readable or closed; true: stop serving
 };
 
+// Something to do now and then while serving (the countdown on a terminal): called when serving
+// starts and then whenever the time it last returned has come; it returns when to call it next
+// (time_point::max(): never again). Empty: none.
+using Ticker = std::function<std::chrono::steady_clock::time_point(std::chrono::steady_clock::time_point now)>;
+
 class LoopbackListener {
 public:
   // Bind 127.0.0.1:`port` (0: any free port) without SO_REUSEADDR or SO_REUSEPORT, and listen.
@@ -51,9 +56,10 @@ public:
   // Only GET requests whose Host is 127.0.0.1:PORT or localhost:PORT reach `handler`, with the
   // path and the raw query; others get 400 (bad head or Host), 405 (method) or 431 (too large),
   // and serving goes on. Connections are served side by side, each with its own deadline, at
-  // most k_max_clients at once (the oldest is dropped), so a silent one blocks nobody.
+  // most k_max_clients at once (the oldest is dropped), so a silent one blocks nobody. `tick`
+  // is called as it asks (see Ticker) until the done reply is on its way or the deadline passes.
   void serve(std::chrono::steady_clock::time_point deadline, const std::string& timeout_message,
-             const CallbackHandler& handler, const FdWatch& extra = {});
+             const CallbackHandler& handler, const FdWatch& extra = {}, const Ticker& tick = {});
 
 private:
   LoopbackListener(sys::Fd fd, int port) : m_fd(std::move(fd)), m_port(port) {}

@@ -19,6 +19,7 @@
 #include "sys/file_lock.hpp"
 #include "sys/fd.hpp"
 #include "sys/files.hpp"
+#include "sys/os.hpp"
 #include "tokenctl/text.hpp"
 #include "tokenctl/error.hpp"
 
@@ -94,6 +95,19 @@ ProfileFileSearch find_profile_file(const std::string& cwd, const std::string& h
     return found;
   }
   return found;
+}
+
+std::string databrickscfg_path() {
+  if (const auto file = env("DATABRICKS_CONFIG_FILE")) return *file;
+  if (const auto home = env("HOME")) return *home + "/.databrickscfg";
+  return "";
+}
+
+std::optional<DatabricksConfig> load_databrickscfg(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  const auto text = read_file(path, k_databrickscfg_max_bytes + 1, ErrorKind::config);
+  if (!text) return std::nullopt;
+  return parse_databrickscfg(*text, path);
 }
 
 std::string read_config_text(const std::string& path) {

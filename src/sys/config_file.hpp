@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tokenctl/config.hpp"
+#include "tokenctl/databrickscfg.hpp"
 #include "tokenctl/paths.hpp"
 #include "tokenctl/profile_choice.hpp"
 
@@ -38,6 +39,13 @@ struct ProfileFileSearch {
 // effective user, not writable by group or others, holding one profile name; else it is ignored
 // with a warning (another user's file must not choose where tokens go).
 ProfileFileSearch find_profile_file(const std::string& cwd, const std::string& home);
+
+// Return the path of the Databricks tools' config file: DATABRICKS_CONFIG_FILE, else
+// ~/.databrickscfg; "" when neither can be named.
+std::string databrickscfg_path();
+// Read and parse the .databrickscfg at `path` (read only: tokenctl never writes it); nullopt when it
+// does not exist. Throws Error(config) for an unreadable, too big or invalid file.
+std::optional<DatabricksConfig> load_databrickscfg(const std::string& path);
 
 // Return the text of the config file at `path`, or "" when there is none; throw Error(config)
 // when it cannot be read or is too big.

@@ -174,6 +174,26 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_by
   return data;
 }
 
+std::optional<std::string> read_token_file(const std::string& path, std::size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw failure("cannot read " + path + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw failure("cannot read " + path + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode)) throw failure(path + " is not a regular file; refusing to read a token from it");
+  if ((st.st_mode & 002) != 0)
+    throw failure(path + " is writable by others (mode " + octal_mode(st.st_mode) + "); refusing to read a token from it",
+                  "run: chmod o-w " + path);
+  std::string data;
+  if (!read_up_to(fd.get(), max_bytes + 1, data, static_cast<std::size_t>(st.st_size)))
+    throw failure("cannot read " + path + ": " + errno_text(errno));
+  if (data.size() > max_bytes) throw failure(too_large(path, max_bytes));
+  while (!data.empty() && (data.back() == '\n' || data.back() == '\r' || data.back() == ' ')) data.pop_back();
+  return data;
+}
+
 std::optional<std::string> read_private_file(const std::string& path, std::size_t max_bytes) {
   return read_private(path, max_bytes, false);
 }

@@ -25,6 +25,12 @@ std::optional<std::string> read_private_file(const std::string& path, std::size_
 // its first `max_bytes` bytes instead of refused (callers that word the size error themselves).
 std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes);
 
+// Read a token file that another program keeps fresh (a Kubernetes projected service-account
+// token, a CI job's identity token): followed through symlinks (the kubelet swaps them), a
+// regular file not writable by others, at most `max_bytes`, trailing blanks and newlines cut.
+// nullopt when it does not exist. Throws Error(failure) naming the path otherwise.
+std::optional<std::string> read_token_file(const std::string& path, std::size_t max_bytes);
+
 // Write all of `data` to `fd`, across short writes and EINTR; return false on a write error.
 bool write_all(int fd, std::string_view data);
 

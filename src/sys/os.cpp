@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -54,6 +55,13 @@ std::optional<std::string> env(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
+}
+
+std::chrono::seconds local_utc_offset(std::chrono::sys_seconds t) {
+  const std::time_t when = static_cast<std::time_t>(t.time_since_epoch().count());
+  struct tm local {};
+  if (::localtime_r(&when, &local) == nullptr) return std::chrono::seconds(0);
+  return std::chrono::seconds(local.tm_gmtoff);
 }
 
 std::string current_folder() {

@@ -12,6 +12,9 @@ namespace tokenctl::sys {
 
 // Return the environment variable's value, or nullopt when it is unset or empty.
 std::optional<std::string> env(const char* name);
+// Return the offset of local time from UTC at `t` (the TZ variable, else /etc/localtime), 0 when
+// it cannot be known.
+std::chrono::seconds local_utc_offset(std::chrono::sys_seconds t);
 // Return the working folder's absolute path, or "" when it cannot be read.
 std::string current_folder();
 
