@@ -2,7 +2,8 @@
 #
 # Completes commands, each command's options, option values (-o text|json, files for --config,
 # --token-cache and netrc --file), profile names (for -p and `use`), git-credential's
-# get|store|erase, and, after `exec ... --`, the command to run and its own arguments (with
+# get|store|erase, `databricks auth token` and `databricks version` (the Databricks CLI protocol)
+# with their flags, and, after `exec ... --`, the command to run and its own arguments (with
 # that command's completion when the bash-completion package is loaded).
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
@@ -11,25 +12,39 @@
 # Works with or without the bash-completion package: its helpers are used when loaded,
 # plain compgen otherwise.
 
-_tokenctl_commands="login token refresh revoke list show netrc exec git-credential status use"
+_tokenctl_commands="login token refresh revoke list show netrc exec git-credential status use databricks"
 _tokenctl_global_options="-p --profile --config --token-cache -o --output -v --verbose -q --quiet
   --version -h --help"
 # Options that take a value in the next word (or after '=').
 _tokenctl_value_options="-p --profile --config --token-cache -o --output --host --client-id
-  --scopes --account-id --port --timeout --min-ttl --file --login"
+  --scopes --account-id --port --timeout --min-ttl --file --login --scope --resource --audience
+  --workspace-id"
 
-# Print the options of command $1, one word each.
+# Print the subcommands that may follow the command path $1 ("databricks", "databricks auth").
+_tokenctl_subcommands()
+{
+    case $1 in
+        databricks) echo "auth version" ;;
+        "databricks auth") echo "token" ;;
+    esac
+}
+
+# Print the options of command $1 (a command path for nested ones: "databricks auth token"),
+# one word each.
 _tokenctl_command_options()
 {
     case $1 in
-        login) echo "--host --client-id --scopes --account-id --port --no-browser --device --timeout" ;;
-        token) echo "--min-ttl --header --exec-credential" ;;
+        login) echo "--host --client-id --scopes --account-id --port --no-browser --device --no-qr --timeout" ;;
+        token) echo "--min-ttl --header --exec-credential --id-token --scope --resource --audience" ;;
         refresh) echo "--all" ;;
         revoke) echo "--all --local" ;;
         show) echo "--reveal" ;;
-        netrc) echo "--all --write --file --login" ;;
-        exec) echo "--min-ttl" ;;
+        netrc) echo "--all --write --file --login --scope --resource --audience" ;;
+        exec) echo "--min-ttl --scope --resource --audience" ;;
+        git-credential) echo "--scope --resource --audience" ;;
         status) echo "--check" ;;
+        "databricks auth token")
+            echo "--host --account-id --force-refresh --workspace-id --experimental-is-unified-host" ;;
     esac
 }
 
@@ -131,9 +146,9 @@ _tokenctl()
     fi
 
     # The command is the first word that is neither an option nor an option's value; for
-    # git-credential, the next such word is the operation, for use the profile name. A "--" ends
-    # tokenctl's options.
-    local i command= operand= dashdash=
+    # databricks, the next such words are its subcommands (the command path), for git-credential
+    # the operation, for use the profile name. A "--" ends tokenctl's options.
+    local i command= cmdpath= operand= dashdash=
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --)
@@ -145,6 +160,9 @@ _tokenctl()
                 if [[ " ${_tokenctl_value_options//$'\n'/ } " != *" ${words[i - 1]} "* ]]; then
                     if [[ -z $command ]]; then
                         command=${words[i]}
+                        cmdpath=$command
+                    elif [[ -z $operand && " $(_tokenctl_subcommands "$cmdpath") " == *" ${words[i]} "* ]]; then
+                        cmdpath+=" ${words[i]}"
                     elif [[ -z $operand ]]; then
                         operand=${words[i]}
                     fi
@@ -181,16 +199,19 @@ _tokenctl()
             _tokenctl_files
             return ;;
         ?*)
-            # A URL, an id, scopes, a port, a duration or a login name: nothing to offer.
+            # A URL, an id, scopes, a port, a duration, a login name, a resource URI, an
+            # audience or a Databricks workspace id: nothing to offer.
             COMPREPLY=()
             return ;;
     esac
 
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$_tokenctl_global_options $(_tokenctl_command_options "$command")" \
+        COMPREPLY=($(compgen -W "$_tokenctl_global_options $(_tokenctl_command_options "$cmdpath")" \
             -- "$cur"))
     elif [[ -z $command ]]; then
         COMPREPLY=($(compgen -W "$_tokenctl_commands" -- "$cur"))
+    elif [[ -z $operand && -n $(_tokenctl_subcommands "$cmdpath") ]]; then
+        COMPREPLY=($(compgen -W "$(_tokenctl_subcommands "$cmdpath")" -- "$cur"))
     elif [[ $command == git-credential && -z $operand ]]; then
         COMPREPLY=($(compgen -W "get store erase" -- "$cur"))
     elif [[ $command == use && -z $operand ]]; then

@@ -2,7 +2,8 @@
 #
 # Completes commands, each command's options, option values (-o text|json, files for --config,
 # --token-cache and netrc --file), profile names (for -p and `use`), git-credential's
-# get|store|erase, and, after `exec ... --`, the command to run with its own completion.
+# get|store|erase, `databricks auth token` and `databricks version` (the Databricks CLI protocol)
+# with their flags, and, after `exec ... --`, the command to run with its own completion.
 # Profile names are read from the [profiles.NAME] headers of the config file that tokenctl
 # itself would read (--config on the command line, TOKENCTL_CONFIG, $XDG_CONFIG_HOME, ~/.config),
 # with sed: no tokenctl process is started while you type.
@@ -82,7 +83,42 @@ function __tokenctl_use_needs_name
     test "$command" = use
 end
 
-set -l __tokenctl_commands login token refresh revoke list show netrc exec git-credential status use
+# Print the words of the line that are neither options nor their values (the command, then
+# databricks' subcommands, git-credential's operation, use's profile), up to a "--".
+function __tokenctl_words
+    set -l skip 0
+    for w in (commandline -opc)[2..-1]
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --
+                return 0
+            case -p --profile --config --token-cache -o --output --host --client-id --scopes \
+                --account-id --port --timeout --min-ttl --file --login --scope --resource \
+                --audience --workspace-id
+                set skip 1
+            case '-*'
+            case '*'
+                printf '%s\n' $w
+        end
+    end
+end
+
+# Succeed when the command on the line is $argv[1] ("databricks auth token" is not `token`).
+function __tokenctl_command_is
+    set -l words (__tokenctl_words)
+    test "$words[1]" = "$argv[1]"
+end
+
+# Succeed when the words of the line are exactly $argv ("databricks auth").
+function __tokenctl_path_is
+    set -l words (__tokenctl_words)
+    test "$words" = "$argv"
+end
+
+set -l __tokenctl_commands login token refresh revoke list show netrc exec git-credential status use databricks
 
 complete -c tokenctl -f
 
@@ -99,6 +135,7 @@ complete -c tokenctl -n $no_command -a exec -d 'Run a command with BEARER_TOKEN_
 complete -c tokenctl -n $no_command -a git-credential -d 'Git credential helper'
 complete -c tokenctl -n $no_command -a status -d 'Say which profile is in effect and the state of its tokens'
 complete -c tokenctl -n $no_command -a use -d 'Make a profile the default'
+complete -c tokenctl -n $no_command -a databricks -d 'Answer Databricks tools as the Databricks CLI does'
 
 # Global options: before and after the command.
 complete -c tokenctl -s p -l profile -x -a '(__tokenctl_profiles)' -d 'Profile to use'
@@ -119,15 +156,28 @@ complete -c tokenctl -n $login -l account-id -x -d 'Databricks account id (accou
 complete -c tokenctl -n $login -l port -x -d 'Loopback port of the redirect URI (0: any free port)'
 complete -c tokenctl -n $login -l no-browser -d 'Do not start a browser; print the URL (or paste the redirect)'
 complete -c tokenctl -n $login -l device -d 'Use the device authorization grant (RFC 8628)'
+complete -c tokenctl -n $login -l no-qr -d 'With --device, do not draw the address as a QR code'
 complete -c tokenctl -n $login -l timeout -x -d 'How long to wait for the browser (default 5m)'
 
 # token
-set -l token '__fish_seen_subcommand_from token'
+set -l token '__tokenctl_command_is token'
 complete -c tokenctl -n $token -l min-ttl -x -d 'Least time the token must have left (90s, 5m, 1h)'
 complete -c tokenctl -n "$token; and not __fish_contains_opt exec-credential" -l header \
     -d 'Print "Authorization: Bearer TOKEN"'
 complete -c tokenctl -n "$token; and not __fish_contains_opt header" -l exec-credential \
     -d 'Print a kubectl ExecCredential'
+complete -c tokenctl -n $token -l id-token -d 'Print the OpenID id token instead (refreshed first when due)'
+
+# A variant of the token set instead of the profile's own token: token, netrc, git-credential,
+# and exec before its "--".
+function __tokenctl_takes_shape
+    set -l words (__tokenctl_words)
+    contains -- "$words[1]" token netrc git-credential; and return 0
+    __fish_seen_subcommand_from exec; and not __tokenctl_exec_args >/dev/null
+end
+complete -c tokenctl -n __tokenctl_takes_shape -l scope -x -d 'A token with fewer scopes than the login granted'
+complete -c tokenctl -n __tokenctl_takes_shape -l resource -x -d 'A token meant for one API (RFC 8707 resource URI)'
+complete -c tokenctl -n __tokenctl_takes_shape -l audience -x -d 'A token exchanged for another audience (RFC 8693)'
 
 # refresh, revoke, show
 complete -c tokenctl -n '__fish_seen_subcommand_from refresh' -l all -d 'Refresh every profile that has a token set'
@@ -156,6 +206,19 @@ complete -c tokenctl -n "$git_credential; and not __fish_seen_subcommand_from ge
 # status
 complete -c tokenctl -n '__fish_seen_subcommand_from status' -l check \
     -d 'Also ask the server who the token belongs to (5 s at most)'
+
+# databricks: the Databricks CLI protocol, `auth token` and `version`.
+complete -c tokenctl -n '__tokenctl_path_is databricks' -xa auth -d 'Authentication commands (auth token)'
+complete -c tokenctl -n '__tokenctl_path_is databricks' -xa version -d 'Print the Databricks CLI version tokenctl answers as'
+complete -c tokenctl -n '__tokenctl_path_is databricks auth' -xa token \
+    -d 'Print {access_token, token_type, expiry} for a Databricks tool'
+set -l databricks_token '__tokenctl_path_is databricks auth token'
+complete -c tokenctl -n $databricks_token -l host -x -d 'Find the profile by its Databricks host'
+complete -c tokenctl -n $databricks_token -l account-id -x -d 'With --host: the Databricks account id'
+complete -c tokenctl -n $databricks_token -l force-refresh \
+    -d 'Refresh first, unless a process did in the last 60 seconds'
+complete -c tokenctl -n $databricks_token -l workspace-id -x -d 'Accepted for the Databricks SDKs; not needed'
+complete -c tokenctl -n $databricks_token -l experimental-is-unified-host -d 'Accepted for the Databricks SDKs; not needed'
 
 # use: the profile to make the default, once.
 complete -c tokenctl -n __tokenctl_use_needs_name -xa '(__tokenctl_profiles)'

@@ -11,6 +11,9 @@
 # ELF files (the program and the network module) and maps each shared library they need to
 # the Debian package that provides it, with the minimum version that the symbols require.
 # A library loaded with dlopen() by name is not among them (libqrencode4: see RECOMMENDS below).
+# The keyring module (storage = "keyring") links libsecret, so the package depends on
+# libsecret-1-0 (and through it GLib); the program itself loads neither until a keyring profile
+# needs its refresh token.
 
 set(TOKENCTL_DEB_RELEASE 1)
 set(TOKENCTL_DEB_VERSION "${PROJECT_VERSION}-${TOKENCTL_DEB_RELEASE}")

@@ -53,3 +53,10 @@ if [ ! -d tests/e2e/node_modules/oidc-provider ] || [ ! -d tests/e2e/node_module
   echo "install-deps: npm ci in tests/e2e" >&2
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The Databricks SDK for JavaScript (tests/e2e/databricks.test.mjs), in a package folder of its
+# own so that tests/e2e's packages stay as they are. It declares node >= 22 but runs on 18.20 and
+# 20 (tests/e2e/clients/README.md): npm's engine warnings are expected, --loglevel=error hides them.
+if [ ! -d tests/e2e/databricks-sdk/node_modules/@databricks/sdk-experimental ]; then
+  echo "install-deps: npm ci in tests/e2e/databricks-sdk" >&2
+  (cd tests/e2e/databricks-sdk && npm ci --no-audit --no-fund --loglevel=error)
+fi

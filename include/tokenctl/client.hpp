@@ -32,7 +32,7 @@ struct ClientSettings {
 
 // Return the scopes a profile without `scopes` asks for: the code and device flows
 // ["openid", "offline_access"] (Databricks ["all-apis", "offline_access"]); client credentials
-// none at all (Databricks ["all-apis"]).
+// and token exchange none at all (Databricks ["all-apis"]).
 std::vector<std::string> default_scopes(Grant grant, bool databricks);
 // Return whether the profile is a Databricks one (by host, account_id or provider).
 bool is_databricks(const Profile& profile);

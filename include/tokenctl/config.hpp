@@ -15,11 +15,15 @@ enum class Grant { authorization_code, client_credentials, token_exchange };
 enum class Provider { automatic, databricks, oidc };
 // How the client authenticates at the token and revocation endpoints (RFC 7591 names).
 enum class AuthMethod { client_secret_basic, client_secret_post, none, private_key_jwt };
+// Where a profile's refresh token is kept: in the token cache, or in the desktop's Secret Service.
+enum class Storage { file, keyring };
 // Where a profile comes from: tokenctl's config, or (read only) the Databricks tools' .databrickscfg.
 enum class ProfileOrigin { config, databricks };
 
 // Return the RFC 7591 name of a method: "client_secret_basic", ...
 std::string_view auth_method_name(AuthMethod m);
+// Return "file" or "keyring".
+std::string_view storage_name(Storage s);
 // Return the config's name of a grant: "authorization_code", "client_credentials", "token_exchange".
 std::string_view grant_name(Grant g);
 
@@ -49,6 +53,8 @@ struct Profile {
   std::optional<std::string> client_assertion_key_file;
   std::optional<std::string> client_assertion_alg;  // RS256, PS256, ES256
   std::optional<std::string> client_assertion_kid;
+  Storage storage = Storage::file;               // the profile's `storage`, else the config's, else file
+  bool storage_set = false;                      // the profile names its own storage
   ProfileOrigin origin = ProfileOrigin::config;
   std::optional<std::string> inline_secret;      // .databrickscfg's client_secret: memory only, never written
   std::optional<Seconds> refresh_margin;
@@ -61,6 +67,7 @@ struct Config {
   std::string path;                              // the file it came from (for messages)
   bool exists = false;                           // false: no file, an empty config
   std::optional<std::string> default_profile;
+  Storage storage = Storage::file;               // the top-level `storage`: every profile's default
   std::vector<Profile> profiles;                 // in file order
 
   // Return the profile of that name, or nullptr.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,6 +93,21 @@ public:
   virtual ~Browser() = default;
   // Start a browser on `url` without waiting for it; return false (with a reason) if it failed.
   virtual bool open(const std::string& url, std::string& why_not) = 0;
+};
+
+// Where refresh tokens are kept: by profile and issuer (a profile pointed at another server gets
+// another item). Implementations: the token cache itself (storage = "file") and the desktop's
+// Secret Service (storage = "keyring", src/sys/keyring.hpp).
+class SecretStore {
+public:
+  virtual ~SecretStore() = default;
+  // Keep `secret` for (profile, issuer), labelled `label` where the store shows labels; throws Error.
+  virtual void put(const std::string& profile, const std::string& issuer, const std::string& label,
+                   const std::string& secret) = 0;
+  // Return the secret kept for (profile, issuer), or nullopt when there is none; throws Error.
+  virtual std::optional<std::string> get(const std::string& profile, const std::string& issuer) = 0;
+  // Forget the secret of (profile, issuer); nothing to forget is fine; throws Error.
+  virtual void erase(const std::string& profile, const std::string& issuer) = 0;
 };
 
 class WallClock {

@@ -31,6 +31,7 @@ struct TokenSet {
   std::optional<TimePoint> issued_at;            // when the request was sent; for the lifetime
   std::string refresh_token;                     // "" when none
   std::optional<TimePoint> refresh_expiry;       // when the refresh token stops working, if the server said
+  bool refresh_in_keyring = false;               // storage = "keyring": the refresh token is there, not here
   std::string id_token;                          // "" when none
   std::vector<std::string> scopes;               // granted (or requested, if the server did not say)
   std::string client_id;                         // the client that obtained it

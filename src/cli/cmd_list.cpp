@@ -44,6 +44,7 @@ void print_json(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
                                 ? nlohmann::json(format_rfc3339(*set->refresh_expiry))
                                 : nlohmann::json(nullptr);
     row["source"] = p->origin == ProfileOrigin::databricks ? "databricks" : "config";
+    row["storage"] = storage_name(p->storage);
     row["variants"] = set != nullptr ? set->variants.size() : 0;
     out.push_back(std::move(row));
   }

@@ -19,6 +19,7 @@
 #include "cli/countdown.hpp"
 #include "cli/credentials.hpp"
 #include "cli/login_callback.hpp"
+#include "cli/secret_storage.hpp"
 #include "cli/output.hpp"
 #include "cli/token_service.hpp"
 #include "net/loopback_listener.hpp"
@@ -107,7 +108,7 @@ SettledProfile settle_profile(const LoginOptions& o, Context& ctx) {
 // Check what can fail after the browser before the first request: the client secret, and for a
 // new profile that the config file can take it (so that no login ends with orphaned tokens).
 void check_before_requests(Context& ctx, const SettledProfile& s) {
-  (void)client_secret(s.profile);
+  check_credentials(ctx, s.profile);
   if (!s.is_new) return;
   const std::string& path = ctx.config().path;
   (void)upsert_profile(sys::read_config_text(path), s.profile, path);
@@ -276,12 +277,19 @@ void report_scopes(Context& ctx, const std::vector<std::string>& asked, const To
 
 void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
   // A damaged cache is what a fresh login repairs: it is replaced rather than refused.
+  std::function<void()> after_write;
   ctx.store().update(
       [&](TokenCache& cache) {
-        cache.tokens[s.profile.name] = set;
+        const auto it = cache.tokens.find(s.profile.name);
+        const std::optional<TokenSet> before =
+            it == cache.tokens.end() ? std::nullopt : std::optional<TokenSet>(it->second);
+        TokenSet stored = set;
+        after_write = place_refresh_token(ctx, s.profile, stored, before ? &*before : nullptr);
+        cache.tokens[s.profile.name] = stored;
         return true;
       },
       sys::TokenStore::OnDamaged::start_empty);
+  if (after_write) after_write();
   if (!s.is_new) return;
   const std::string path = ctx.config().path;
   bool added = false;

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/secret_storage.hpp"
 #include "cli/token_service.hpp"
 #include "tokenctl/client.hpp"
 #include "tokenctl/revocation.hpp"
@@ -23,13 +24,13 @@ struct RevokeOptions {
 
 void revoke_at_server(Context& ctx, const Profile& p, const TokenSet& set) {
   const std::string& endpoint = set.endpoints.revocation_endpoint;
-  const ClientAuth auth = client_auth_for(ctx, p, set);
   const std::string ca = p.ca_file.value_or("");
   const std::pair<const std::string*, const char*> tokens[] = {{&set.refresh_token, "refresh_token"},
                                                                {&set.access_token, "access_token"}};
   for (const auto& [token, hint] : tokens) {
     if (token->empty()) continue;
-    const RevokeResult r = revoke_token(ctx.http(), ctx.clock(), endpoint, *token, hint, auth, ca);
+    // Per request: a client assertion may be used once (its jti).
+    const RevokeResult r = revoke_token(ctx.http(), ctx.clock(), endpoint, *token, hint, client_auth_for(ctx, p, set), ca);
     if (r == RevokeResult::unsupported_token_type)
       ctx.info(std::string("The server does not revoke tokens of type ") + hint + "; it stays valid until it expires.");
   }
@@ -42,14 +43,18 @@ void revoke_one(const RevokeOptions& o, Context& ctx, const Profile& p) {
   ctx.store().update([&](TokenCache& cache) {
     const auto it = cache.tokens.find(p.name);
     if (it == cache.tokens.end()) return false;
+    TokenSet& set = it->second;
     if (o.local) outcome = Outcome::forgotten;
     // A set for another issuer or client than the profile names now is forgotten, never sent anywhere.
-    else if (!binding_mismatch(it->second, p).empty()) outcome = Outcome::unbound;
-    else if (it->second.endpoints.revocation_endpoint.empty()) outcome = Outcome::no_endpoint;
+    else if (!binding_mismatch(set, p).empty()) outcome = Outcome::unbound;
+    else if (set.endpoints.revocation_endpoint.empty()) outcome = Outcome::no_endpoint;
     else {
-      revoke_at_server(ctx, p, it->second);  // throws (the cache kept) when the server cannot be reached
+      TokenSet with_refresh = set;
+      load_refresh_token(ctx, p, with_refresh);
+      revoke_at_server(ctx, p, with_refresh);  // throws (the cache kept) when the server cannot be reached
       outcome = Outcome::revoked;
     }
+    forget_refresh_token(ctx, p, set);  // the keyring item goes with the set
     cache.tokens.erase(it);
     return true;
   });

@@ -39,6 +39,7 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
                       {"host", p.host},
                       {"provider", client.databricks ? "databricks" : "oidc"},
                       {"source", p.origin == ProfileOrigin::databricks ? "databricks" : "config"},
+                      {"storage", storage_name(p.storage)},
                       {"grant", grant_name(p.grant)},
                       {"status", status_name(token_status(set, now))}};
   add_expiry_json(j, set, now);
@@ -54,7 +55,7 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
   }
   j["endpoints"] = endpoints_json(set->endpoints);
   j["scopes_granted"] = set->scopes;
-  j["refresh_token_held"] = !set->refresh_token.empty();
+  j["refresh_token_held"] = !set->refresh_token.empty() || set->refresh_in_keyring;
   nlohmann::json variants = nlohmann::json::array();
   for (const auto& [key, v] : set->variants) {
     nlohmann::json one = {{"shape", key}};
@@ -66,7 +67,7 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
                             ? nlohmann::json(format_rfc3339(*set->refresh_expiry))
                             : nlohmann::json(nullptr);
   j["access_token"] = token_field(set->access_token);
-  j["refresh_token"] = token_field(set->refresh_token);
+  j["refresh_token"] = set->refresh_in_keyring ? nlohmann::json("(in the keyring)") : token_field(set->refresh_token);
   j["id_token"] = token_field(set->id_token);
   const auto at_claims = jwt_claims(set->access_token);
   const auto id_claims = jwt_claims(set->id_token);
@@ -96,6 +97,7 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("host:", j["host"]);
   line("provider:", j["provider"]);
   line("grant:", j["grant"]);
+  line("storage:", j["storage"]);
   line("client id:", j["client_id"]);
   line("status:", text(j["status"]) + (set ? " (" + time_left_text(set, now) + ")" : ""));
   line("expiry:", text(j["expiry"]));

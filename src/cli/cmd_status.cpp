@@ -141,7 +141,7 @@ int run_status(const StatusOptions& o, Context& ctx) {
                         {"source", profile_source_name(choice.source)},
                         {"host", p.host},
                         {"grant", grant_name(p.grant)},
-                        {"storage", "file"},
+                        {"storage", storage_name(p.storage)},
                         {"status", status_name(state)}};
     j["expiry"] = current && current->expiry ? nlohmann::json(format_rfc3339(*current->expiry)) : nlohmann::json(nullptr);
     j["user"] = user.empty() ? nlohmann::json(nullptr) : nlohmann::json(user);
@@ -161,7 +161,8 @@ int run_status(const StatusOptions& o, Context& ctx) {
     line("profile:", p.name + " (" + source_text(choice) + ")");
     line("host:", p.host);
     line("grant:", std::string(grant_name(p.grant)));
-    line("storage:", "file");
+    line("storage:", std::string(storage_name(p.storage)) +
+                         (p.storage == Storage::keyring ? " (the refresh token is in the desktop's keyring)" : ""));
     line("status:", std::string(status_name(state)) + (current ? " (" + time_left_text(current, now) + ")" : ""));
     if (current && current->refresh_expiry && !current->refresh_token.empty())
       line("login needed:", *current->refresh_expiry <= now ? "now" : "in " + format_duration(*current->refresh_expiry - now));

@@ -5,6 +5,7 @@
 
 #include "net/http_client.hpp"
 #include "sys/config_file.hpp"
+#include "sys/keyring.hpp"
 #include "tokenctl/databricks.hpp"
 #include "sys/net_module.hpp"
 #include "sys/os.hpp"
@@ -19,6 +20,7 @@ struct Context::Services {
   std::unique_ptr<RandomSource> random;
   std::unique_ptr<Hasher> hasher;
   std::unique_ptr<Signer> signer;
+  std::unique_ptr<SecretStore> keyring;
 };
 
 Context::Context(std::ostream& o, std::ostream& e) : out(o), err(e) {}
@@ -68,14 +70,19 @@ void Context::add_databricks_profiles(Config& config, const std::optional<std::s
   }
   if (!file) return;
   if (only) {
-    if (const auto spec = databricks_profile(*file, *only)) config.profiles.push_back(profile_from_databricks(*spec, path));
+    if (const auto spec = databricks_profile(*file, *only)) {
+      config.profiles.push_back(profile_from_databricks(*spec, path));
+      config.profiles.back().storage = config.storage;
+    }
     return;
   }
   for (const auto& section : file->sections) {
     if (config.find(section.name) != nullptr) continue;  // tokenctl's own profile of that name wins
     try {
-      if (const auto spec = databricks_profile(*file, section.name))
+      if (const auto spec = databricks_profile(*file, section.name)) {
         config.profiles.push_back(profile_from_databricks(*spec, path));
+        config.profiles.back().storage = config.storage;
+      }
     } catch (const Error& e) {
       warn(std::string("a Databricks profile is left out: ") + e.what());
     }
@@ -215,6 +222,12 @@ const Profile& Context::profile_named(const std::string& name) {
     loaded = std::make_unique<Profile>(*p);
   }
   return *loaded;
+}
+
+SecretStore& Context::keyring() {
+  auto& s = services();
+  if (!s.keyring) s.keyring = std::make_unique<sys::KeyringSecretStore>();
+  return *s.keyring;
 }
 
 Signer& Context::signer() {

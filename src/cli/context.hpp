@@ -65,6 +65,8 @@ public:
   RandomSource& random();
   // Return the SHA-256 hasher (loads the network module on first use).
   Hasher& hasher();
+  // Return the desktop's Secret Service (loads the keyring module on first use).
+  SecretStore& keyring();
   // Return the JWS signer of client assertions (loads the network module on first use).
   Signer& signer();
   // Return the profile `name` wherever it is defined (another profile's token as a subject token);

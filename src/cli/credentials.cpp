@@ -63,6 +63,45 @@ std::string signed_assertion(Context& ctx, const Profile& p, const std::string& 
 
 } // namespace
 
+namespace {
+
+// What can be known of a source before asking anyone: its variables are set, its file is usable.
+void check_source(const Profile& profile, const std::string& text) {
+  const auto source = parse_identity_source(text);
+  if (!source) throw Error(ErrorKind::config, "profile \"" + profile.name + "\": not an identity-token source");
+  switch (source->kind) {
+  case IdentitySource::Kind::github_actions:
+  case IdentitySource::Kind::azure_devops:
+    (void)identity_token_request(source->kind, ci_variables(source->kind), "", "");
+    break;
+  case IdentitySource::Kind::env:
+    if (!sys::env(source->argument.c_str()))
+      throw Error(ErrorKind::config, "the variable " + source->argument + " that should hold the identity token is not set",
+                  "in GitLab CI, declare it under the job's id_tokens; elsewhere, export it before running tokenctl");
+    break;
+  case IdentitySource::Kind::file: (void)sys::read_token_file(source->argument, k_max_token_bytes); break;
+  case IdentitySource::Kind::profile: break;
+  }
+}
+
+} // namespace
+
+void check_credentials(Context& ctx, const Profile& p) {
+  (void)ctx;
+  (void)client_secret(p);
+  if (p.client_assertion_key_file) {
+    try {
+      auto pem = sys::read_private_file(*p.client_assertion_key_file, k_max_key_file_bytes);
+      if (!pem) throw Error(ErrorKind::config, "the client assertion key file " + *p.client_assertion_key_file + " does not exist");
+      explicit_bzero(pem->data(), pem->size());
+    } catch (const Error& e) {
+      throw Error(ErrorKind::config, std::string("the client assertion key: ") + e.what(), e.hint());
+    }
+  }
+  if (p.client_assertion) check_source(p, *p.client_assertion);
+  if (p.grant == Grant::token_exchange && p.subject_token) check_source(p, *p.subject_token);
+}
+
 std::string fetch_identity_token(Context& ctx, const Profile& profile, const std::string& source_text,
                                  const std::string& audience, int depth) {
   const auto source = parse_identity_source(source_text);

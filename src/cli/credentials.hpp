@@ -20,6 +20,11 @@ namespace tokenctl::cli {
 // a secret variable is unset or the key file is unsafe or unusable.
 ClientAuth client_auth(Context& ctx, const Profile& profile, const std::string& client_id, const Endpoints& endpoints);
 
+// Check, before any request, what can be checked of the profile's credentials: the secret's
+// variable, the assertion key file (the user's own, 0600), and each identity-token source's
+// variables or file; throw as client_auth and fetch_identity_token would, later.
+void check_credentials(Context& ctx, const Profile& profile);
+
 // Return the identity token `source` names, fetched now (CI token services), read now (env:,
 // file:, re-read at every exchange) or made fresh (profile:, as `token` does). `audience` is asked
 // of the CI token services. Throws Error(config) when the variables it needs are not set (for

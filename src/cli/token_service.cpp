@@ -1,6 +1,7 @@
 #include "cli/token_service.hpp"
 
 #include "cli/credentials.hpp"
+#include "cli/secret_storage.hpp"
 #include "sys/committed_work.hpp"
 #include "tokenctl/client.hpp"
 #include "tokenctl/discovery.hpp"
@@ -81,7 +82,7 @@ TokenSet obtain(Context& ctx, const Profile& p, const TokenSet* old, const Param
   const std::string ca = p.ca_file.value_or("");
   if (machine_grant(p)) {
     const ClientSettings client = resolve_client(p);
-    if (p.grant == Grant::client_credentials) (void)client_secret(p);  // a missing secret needs no server
+    check_credentials(ctx, p);  // what can fail without a server fails before any request
     const Endpoints endpoints = old ? old->endpoints : discover(ctx.http(), client, ca);
     if (p.grant == Grant::token_exchange) return exchange(ctx, p, client, endpoints);
     const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
@@ -141,11 +142,19 @@ TokenSet refresh_under_lock(Context& ctx, const Profile& profile, const Freshnes
   const std::string answer = sys::run_to_completion([&] {
     std::optional<TokenSet> result;
     std::optional<UnusableTokenResponse> refused;
+    std::function<void()> after_write;  // what waits for the cache to hold the new set
     ctx.store().update([&](TokenCache& cache) {
       const auto it = cache.tokens.find(profile.name);
       TokenSet* stale = it == cache.tokens.end() ? nullptr : &it->second;
       TokenSet* old = stale != nullptr && bound(stale, profile) != nullptr ? stale : nullptr;
       if (old == nullptr && !machine_grant(profile)) throw not_logged_in(profile, stale);
+      const std::optional<TokenSet> before = old ? std::optional<TokenSet>(*old) : std::nullopt;
+      // Keep the refresh token where the profile's storage says, then let the cache take `set`.
+      const auto keep = [&](TokenSet& set) {
+        after_write = place_refresh_token(ctx, profile, set, before ? &*before : nullptr);
+        cache.tokens[profile.name] = set;
+        return true;
+      };
       // Another process may have done the work while this one waited for the lock.
       if (!freshness.shape.plain()) {
         if (old == nullptr) throw not_logged_in(profile, stale);
@@ -154,37 +163,49 @@ TokenSet refresh_under_lock(Context& ctx, const Profile& profile, const Freshnes
           result = v->second;
           return false;
         }
+        TokenSet base = *old;
+        load_refresh_token(ctx, profile, base);
         // An exchange needs the profile's own access token fresh first.
-        if (!freshness.shape.audience.empty() && !fresh_enough(*old, margin_for(profile, {}), ctx.now())) {
-          TokenSet refreshed = obtain(ctx, profile, old);
-          refreshed.variants = old->variants;
-          *old = refreshed;
+        if (!freshness.shape.audience.empty() && !fresh_enough(base, margin_for(profile, {}), ctx.now())) {
+          TokenSet refreshed = obtain(ctx, profile, &base);
+          refreshed.variants = base.variants;
+          base = refreshed;
         }
-        result = obtain_variant(ctx, profile, *old, freshness.shape);
-        old->variants[key] = *result;
-        return true;
+        result = obtain_variant(ctx, profile, base, freshness.shape);
+        base.variants[key] = *result;
+        return keep(base);
       }
       if (old != nullptr && satisfies(*old, freshness, margin, ctx.now())) {
         result = *old;
         return false;
       }
+      std::optional<TokenSet> current = before;
+      if (current && !machine_grant(profile)) load_refresh_token(ctx, profile, *current);
       try {
-        result = obtain(ctx, profile, old);
+        result = obtain(ctx, profile, current ? &*current : nullptr);
       } catch (const UnusableTokenResponse& e) {
         // The server answered a refresh with tokens that cannot be used, but with a refresh token
         // that can: it may have spent the old one, so the new one is kept (with no access token)
         // before the error is reported.
-        if (old == nullptr || e.refresh_token().empty()) throw;
-        old->access_token.clear();
-        old->expiry.reset();
-        old->refresh_token = e.refresh_token();
+        if (!current || e.refresh_token().empty()) throw;
+        TokenSet kept = *current;
+        kept.access_token.clear();
+        kept.expiry.reset();
+        kept.refresh_token = e.refresh_token();
         refused = e;
-        return true;
+        return keep(kept);
       }
-      if (old != nullptr) result->variants = old->variants;
-      cache.tokens[profile.name] = *result;
-      return true;
+      if (current) result->variants = current->variants;
+      TokenSet stored = *result;
+      return keep(stored);
     });
+    if (after_write) {
+      try {
+        after_write();
+      } catch (const Error& e) {
+        ctx.warn(std::string("the refresh token moved to the token cache, but its old keyring item stays: ") + e.what());
+      }
+    }
     if (refused) throw Error(refused->kind(), refused->what(), "the new refresh token was kept; try again, or log in");
     TokenCache one;
     one.tokens.emplace(profile.name, *result);

@@ -47,7 +47,7 @@ void apply_profile_endpoints(const Profile& p, ClientSettings& c) {
 std::vector<std::string> default_scopes(Grant grant, bool databricks) {
   // openid and offline_access mean nothing without a user and a refresh token, and strict
   // servers refuse them (invalid_scope): a machine grant asks only for what the profile names.
-  if (grant == Grant::client_credentials) return databricks ? std::vector<std::string>{"all-apis"} : std::vector<std::string>{};
+  if (grant != Grant::authorization_code) return databricks ? std::vector<std::string>{"all-apis"} : std::vector<std::string>{};
   return databricks ? std::vector<std::string>{"all-apis", "offline_access"} : std::vector<std::string>{"openid", "offline_access"};
 }
 
@@ -97,6 +97,9 @@ ClientSettings resolve_client(const Profile& profile) {
     c.issuer = profile.host;
     c.discovery_urls = {rfc8414_metadata_url(profile.host), oidc_discovery_url(profile.host)};
   }
+  // A token exchange names a client only when the profile does (a Databricks service principal's
+  // federation policy): the token itself is the credential.
+  if (profile.grant == Grant::token_exchange) c.client_id = profile.client_id.value_or("");
   apply_profile_endpoints(profile, c);
   return c;
 }

@@ -49,6 +49,8 @@ bool valid_netrc_login(std::string_view s) {
   return !s.empty() && !has_control(s) && s.find(' ') == std::string_view::npos;
 }
 
+Storage parse_storage(const std::string& path, const toml::node& value, const std::string& where);
+
 using Entry = std::pair<const toml::key*, const toml::node*>;
 
 // Return the entries of `table` in the order they appear in the file.
@@ -154,6 +156,9 @@ public:
       m_profile.client_assertion_kid =
           text(k, value, [](std::string_view v) { return !v.empty() && v.size() <= 256 && !has_control(v); },
                "a non-empty string");
+    } else if (k == "storage") {
+      m_profile.storage = parse_storage(m_path, value, "in profile " + quote(m_profile.name));
+      m_profile.storage_set = true;
     } else if (k == "refresh_margin") {
       m_profile.refresh_margin = duration(k, value);
     } else if (k == "netrc_login") {
@@ -233,6 +238,13 @@ private:
   const std::string& m_path;
   Profile& m_profile;
 };
+
+Storage parse_storage(const std::string& path, const toml::node& value, const std::string& where) {
+  const auto* s = value.as_string();
+  if (!s || (s->get() != "file" && s->get() != "keyring"))
+    throw_config_error(path, line_of(value.source()), "\"storage\" " + where + " must be \"file\" or \"keyring\"");
+  return s->get() == "keyring" ? Storage::keyring : Storage::file;
+}
 
 // The rules between keys: what a grant and a client authentication method need.
 void check_profile(const Profile& p, const std::string& path) {
@@ -399,6 +411,8 @@ std::string_view auth_method_name(AuthMethod m) {
   return "none";
 }
 
+std::string_view storage_name(Storage s) { return s == Storage::keyring ? "keyring" : "file"; }
+
 std::string_view grant_name(Grant g) {
   switch (g) {
   case Grant::authorization_code: return "authorization_code";
@@ -433,6 +447,8 @@ Config parse_config(std::string_view text, const std::string& path) {
         throw_config_error(path, line_of(value->source()),
                            "\"default_profile\" must be a profile name (letters, digits, '.', '_' and '-')");
       config.default_profile = s->get();
+    } else if (name == "storage") {
+      config.storage = parse_storage(path, *value, "at the top of the config");
     } else if (name == "profiles") {
       const auto* profiles = value->as_table();
       if (!profiles)
@@ -444,6 +460,8 @@ Config parse_config(std::string_view text, const std::string& path) {
       throw_config_error(path, line_of(key->source()), "unknown key " + quote(name));
     }
   }
+  for (Profile& p : config.profiles)
+    if (!p.storage_set) p.storage = config.storage;
   return config;
 }
 

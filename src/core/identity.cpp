@@ -75,8 +75,10 @@ HttpRequest identity_token_request(IdentitySource::Kind kind, const CiVariables&
     if (!vars.request_url || !vars.request_token)
       throw Error(ErrorKind::config,
                   std::string("GitHub Actions' identity token cannot be requested: ") +
-                      (!vars.request_url ? "ACTIONS_ID_TOKEN_REQUEST_URL" : "ACTIONS_ID_TOKEN_REQUEST_TOKEN") +
-                      " is not set",
+                      (!vars.request_url && !vars.request_token ? "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are"
+                       : !vars.request_url                      ? "ACTIONS_ID_TOKEN_REQUEST_URL is"
+                                                                : "ACTIONS_ID_TOKEN_REQUEST_TOKEN is") +
+                      " not set",
                   std::string(k_github_permission));
     request.url = *vars.request_url;
     if (!audience.empty())

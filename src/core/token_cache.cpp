@@ -96,6 +96,9 @@ public:
     return SetReader(m_path, *v, name(key));
   }
 
+  [[nodiscard]] const std::string& path() const { return m_path; }
+  [[nodiscard]] const std::string& label() const { return m_label; }
+
 private:
   [[nodiscard]] const Json* member(const char* key) const {
     const auto it = m_object.find(key);
@@ -120,6 +123,10 @@ TokenSet read_token_set(const SetReader& r, int depth = 0) {
   r.time("issued_at", set.issued_at);
   r.string("refresh_token", set.refresh_token);
   r.time("refresh_expiry", set.refresh_expiry);
+  std::string where;
+  r.string("refresh_token_in", where);
+  if (!where.empty() && where != "keyring") throw_damaged(r.path(), r.label() + ".refresh_token_in is not \"keyring\"");
+  set.refresh_in_keyring = where == "keyring";
   r.string("id_token", set.id_token);
   r.strings("scopes", set.scopes);
   r.string("client_id", set.client_id);
@@ -174,6 +181,7 @@ OrderedJson write_token_set(const TokenSet& set, bool variant = false) {
   if (set.issued_at) out["issued_at"] = format_rfc3339(*set.issued_at);
   put_string(out, "refresh_token", set.refresh_token);
   if (set.refresh_expiry) out["refresh_expiry"] = format_rfc3339(*set.refresh_expiry);
+  if (set.refresh_in_keyring) out["refresh_token_in"] = "keyring";
   put_string(out, "id_token", set.id_token);
   if (!set.scopes.empty()) out["scopes"] = set.scopes;
   put_string(out, "issued_token_type", set.issued_token_type);

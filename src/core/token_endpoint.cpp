@@ -70,6 +70,9 @@ bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') 
 // What to look at when the token endpoint refuses a request with `code`, or "".
 std::string hint_for(std::string_view code, std::optional<AuthMethod> method) {
   if (code == "invalid_client") {
+    if (method == AuthMethod::private_key_jwt)
+      return "check the profile's client_id, and that the server holds the public key of client_assertion_key_file "
+             "(and its kid), or trusts the identity token of client_assertion for this client";
     std::string used = method ? " (tokenctl used " + std::string(auth_method_name(*method)) + ")" : "";
     return "check the profile's client_id, the secret in client_secret_env, and token_endpoint_auth_method" + used +
            ": some servers take the secret only in the form body (client_secret_post)";

@@ -22,7 +22,7 @@ TokenStatus token_status(const TokenSet* set, TimePoint now) {
 }
 
 bool refresh_token_usable(const TokenSet& set, TimePoint now) {
-  return !set.refresh_token.empty() && (!set.refresh_expiry || *set.refresh_expiry > now);
+  return (!set.refresh_token.empty() || set.refresh_in_keyring) && (!set.refresh_expiry || *set.refresh_expiry > now);
 }
 
 } // namespace tokenctl
@@ -30,7 +30,8 @@ bool refresh_token_usable(const TokenSet& set, TimePoint now) {
 namespace tokenctl {
 
 bool login_needed_within(const TokenSet& set, TimePoint now, Seconds window) {
-  return !set.refresh_token.empty() && set.refresh_expiry && *set.refresh_expiry - now <= window;
+  return (!set.refresh_token.empty() || set.refresh_in_keyring) && set.refresh_expiry &&
+         *set.refresh_expiry - now <= window;
 }
 
 } // namespace tokenctl

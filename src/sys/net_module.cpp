@@ -1,90 +1,35 @@
 // Loading the network module. libcurl and OpenSSL cost several milliseconds to load, and the
 // cached `tokenctl token` path needs neither, so they live in tokenctl-net.so, loaded here on the
-// first request. It is looked up beside the real executable (a build tree), then in the
-// installed library folder relative to it (bin/../lib/tokenctl), never through LD_LIBRARY_PATH
-// or the working folder: a path we chose, so that nobody can slip another module in.
+// first request, where sys/module_loader.hpp says.
 #include "sys/net_module.hpp"
 
-#include <dlfcn.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstring>
-
+#include "sys/module_loader.hpp"
 #include "tokenctl/error.hpp"
 
-#ifndef TOKENCTL_MODULE_RELDIR
-#define TOKENCTL_MODULE_RELDIR "../lib/tokenctl"
-#endif
-#ifndef TOKENCTL_MODULE_ABSDIR
-#define TOKENCTL_MODULE_ABSDIR "/usr/local/lib/tokenctl"
-#endif
-
 namespace tokenctl::sys {
-namespace {
-
-std::string self_exe() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
-// Try one candidate; return the module or nullptr with `why` set.
-const tokenctl_net_module* try_load(const std::string& path, std::string& why) {
-  // RTLD_LOCAL: the module's libcurl and OpenSSL symbols stay out of the program's namespace.
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* err = dlerror();
-    why = err != nullptr ? err : "dlopen failed";
-    return nullptr;
-  }
-  auto entry = reinterpret_cast<tokenctl_net_entry_fn>(dlsym(handle, TOKENCTL_NET_ENTRY));
-  const tokenctl_net_module* module = entry != nullptr ? entry() : nullptr;
-  if (module == nullptr) {
-    why = path + " has no " TOKENCTL_NET_ENTRY;
-  } else if (module->abi_version != TOKENCTL_NET_ABI_VERSION) {
-    why = path + " has interface version " + std::to_string(module->abi_version) + ", this program needs " +
-          std::to_string(TOKENCTL_NET_ABI_VERSION);
-  } else {
-    return module; // kept loaded for the life of the process
-  }
-  dlclose(handle);
-  return nullptr;
-}
-
-bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
-
-} // namespace
 
 std::vector<std::string> net_module_candidates(const std::string& exe_path, const std::string& reldir,
                                                const std::string& absdir) {
-  if (exe_path.empty() || exe_path.front() != '/') return {absdir + "/" + k_net_module_file};
-  const std::string dir = exe_path.substr(0, exe_path.rfind('/'));  // "" for a program in /
-  return {dir + "/" + k_net_module_file, dir + "/" + reldir + "/" + k_net_module_file};
+  return module_candidates(exe_path, reldir, absdir, k_net_module_file);
 }
 
 const tokenctl_net_module& load_net_module(const std::vector<std::string>& candidates) {
-  std::string first_reason, missing_reason;
-  for (const auto& path : candidates) {
-    std::string why;
-    if (const tokenctl_net_module* module = try_load(path, why)) return *module;
-    // A file that is there but does not load says more than one that is missing.
-    if (exists(path) && first_reason.empty()) first_reason = why;
-    if (missing_reason.empty()) missing_reason = why;
-  }
-  std::string searched;
-  for (const auto& path : candidates) searched += (searched.empty() ? "" : ", ") + path;
-  std::string reason = !first_reason.empty() ? first_reason : missing_reason;
-  throw Error(ErrorKind::failure, std::string("cannot load the network module ") + k_net_module_file +
-                                      " (searched: " + searched + "): " + reason + "; reinstall tokenctl");
+  const void* module = load_module(
+      candidates, TOKENCTL_NET_ENTRY,
+      [](const void* m) {
+        const int version = static_cast<const tokenctl_net_module*>(m)->abi_version;
+        return version == TOKENCTL_NET_ABI_VERSION
+                   ? std::string()
+                   : "has interface version " + std::to_string(version) + ", this program needs " +
+                         std::to_string(TOKENCTL_NET_ABI_VERSION);
+      },
+      "network");
+  return *static_cast<const tokenctl_net_module*>(module);
 }
 
 const tokenctl_net_module& net_module() {
   // A function-local static: initialised once, thread-safe; a throw leaves it for the next call.
-  static const tokenctl_net_module& module =
-      load_net_module(net_module_candidates(self_exe(), TOKENCTL_MODULE_RELDIR, TOKENCTL_MODULE_ABSDIR));
+  static const tokenctl_net_module& module = load_net_module(module_candidates(k_net_module_file));
   return module;
 }
 

@@ -117,7 +117,7 @@ expect()
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 xdg_profiles="ci-runner.2 corp dev"
-all_commands="exec git-credential list login netrc refresh revoke show status token use"
+all_commands="databricks exec git-credential list login netrc refresh revoke show status token use"
 
 # Print the global long options and $@, sorted, on one line.
 with_global() { printf '%s\n' $all_global_long "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
@@ -139,13 +139,15 @@ expect "nothing after netrc" "tokenctl netrc " ""
 # Options per command (global options are offered after the command too).
 expect "global options" "tokenctl --" "$all_global_long"
 expect "short options" "tokenctl -" "$(printf '%s\n' $all_global_long -h -o -p -q -v | sort | tr '\n' ' ' | sed 's/ $//')"
-expect "token options" "tokenctl token --" "$(with_global --header --min-ttl --exec-credential)"
+expect "token options" "tokenctl token --" \
+    "$(with_global --header --min-ttl --exec-credential --id-token --scope --resource --audience)"
 expect "login options" "tokenctl login --" \
-    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --timeout)"
+    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --no-qr --timeout)"
 expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
-expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
-expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
-expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
+expect "netrc options" "tokenctl netrc --" \
+    "$(with_global --all --write --file --login --scope --resource --audience)"
+expect "exec options" "tokenctl exec --" "$(with_global --min-ttl --scope --resource --audience)"
+expect "git-credential options" "tokenctl git-credential --" "$(with_global --scope --resource --audience)"
 expect "status options" "tokenctl status --" "$(with_global --check)"
 expect "use has no options of its own" "tokenctl use --h" "--help"
 expect "nothing after status" "tokenctl status " ""
@@ -156,6 +158,29 @@ expect "show --reveal" "tokenctl -p dev show --r" "--reveal"
 expect "list has no options of its own" "tokenctl list --h" "--help"
 expect "no login options before a command" "tokenctl --h" "--help"
 
+# databricks: the Databricks CLI protocol's nested commands and their flags.
+databricks_token_options="--host --account-id --force-refresh --workspace-id --experimental-is-unified-host"
+expect "databricks: its commands" "tokenctl databricks " "auth version"
+expect "databricks: its commands by prefix" "tokenctl databricks v" "version"
+expect "databricks: its commands after -p NAME" "tokenctl databricks -p dev " "auth version"
+expect "databricks auth: token" "tokenctl databricks auth " "token"
+expect "databricks auth: token after the globals" "tokenctl -p dev databricks auth t" "token"
+expect "databricks auth token options" "tokenctl databricks auth token --" \
+    "$(with_global $databricks_token_options)"
+expect "databricks auth token --force-refresh" "tokenctl databricks auth token --profile dev --f" \
+    "--force-refresh"
+expect "databricks auth token: profiles" "tokenctl databricks auth token --profile " "$xdg_profiles"
+expect "databricks auth token: no values for --host" "tokenctl databricks auth token --host " ""
+expect "databricks auth token: no values for --account-id" "tokenctl databricks auth token --account-id " ""
+expect "databricks auth token: options after --host URL" \
+    "tokenctl databricks auth token --host https://x.cloud.databricks.com --a" "--account-id"
+expect "databricks auth token: nothing after it" "tokenctl databricks auth token " ""
+expect "databricks version: global options only" "tokenctl databricks version --" "$all_global_long"
+expect "databricks version --output" "tokenctl databricks version --output " "json text"
+expect "nothing after databricks version" "tokenctl databricks version " ""
+expect "databricks has no options of its own" "tokenctl databricks --" "$all_global_long"
+expect "databricks auth has no options of its own" "tokenctl databricks auth --" "$all_global_long"
+
 # Option values.
 expect "output formats" "tokenctl -o " "json text"
 expect "output formats, long" "tokenctl token --output j" "json"
@@ -164,6 +189,9 @@ expect "no values for --host" "tokenctl login --host " ""
 expect "no values for --min-ttl" "tokenctl token --min-ttl " ""
 expect "no values for netrc --login" "tokenctl netrc --login " ""
 expect "no values for exec --min-ttl" "tokenctl exec --min-ttl " ""
+expect "no values for --scope" "tokenctl token --scope " ""
+expect "no values for --resource" "tokenctl netrc --resource " ""
+expect "no values for --audience" "tokenctl exec --audience " ""
 
 # git-credential's operation: once, then nothing.
 expect "git-credential operations" "tokenctl git-credential " "erase get store"
@@ -171,6 +199,8 @@ expect "git-credential operation by prefix" "tokenctl git-credential g" "get"
 expect "git-credential operations after -p NAME" "tokenctl git-credential -p dev " "erase get store"
 expect "git-credential operations after the globals" "tokenctl -p dev git-credential e" "erase"
 expect "nothing after the operation" "tokenctl git-credential get " ""
+expect "git-credential operations after --scope VALUE" "tokenctl git-credential --scope api " \
+    "erase get store"
 
 # Profiles from $XDG_CONFIG_HOME/tokenctl/config.toml.
 expect "profiles" "tokenctl -p " "$xdg_profiles"

@@ -59,7 +59,7 @@ expect() {
 
 all_global_long="--config --help --output --profile --quiet --token-cache --verbose --version"
 profiles="ci-runner.2 corp dev"
-all_commands="exec git-credential list login netrc refresh revoke show status token use"
+all_commands="databricks exec git-credential list login netrc refresh revoke show status token use"
 # Print the global long options and $@, sorted, on one line.
 with_global() { printf '%s\n' $all_global_long "$@" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -68,15 +68,17 @@ expect "commands by prefix" "tokenctl l" "list login"
 expect "commands by prefix r" "tokenctl re" "refresh revoke"
 expect "commands after a global option's value" "tokenctl -p dev " "$all_commands"
 expect "nothing after a command" "tokenctl list " ""
-expect "token options" "tokenctl token --" "$(with_global --header --min-ttl --exec-credential)"
+expect "token options" "tokenctl token --" \
+    "$(with_global --header --min-ttl --exec-credential --id-token --scope --resource --audience)"
 expect "token: --header excludes --exec-credential" "tokenctl token --header --" \
-    "$(with_global --header --min-ttl)"
+    "$(with_global --header --min-ttl --id-token --scope --resource --audience)"
 expect "login options" "tokenctl login --" \
-    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --timeout)"
+    "$(with_global --host --client-id --scopes --account-id --port --no-browser --device --no-qr --timeout)"
 expect "revoke options" "tokenctl revoke --" "$(with_global --all --local)"
-expect "netrc options" "tokenctl netrc --" "$(with_global --all --write --file --login)"
-expect "exec options" "tokenctl exec --" "$(with_global --min-ttl)"
-expect "git-credential options" "tokenctl git-credential --" "$all_global_long"
+expect "netrc options" "tokenctl netrc --" \
+    "$(with_global --all --write --file --login --scope --resource --audience)"
+expect "exec options" "tokenctl exec --" "$(with_global --min-ttl --scope --resource --audience)"
+expect "git-credential options" "tokenctl git-credential --" "$(with_global --scope --resource --audience)"
 expect "status options" "tokenctl status --" "$(with_global --check)"
 expect "use: profiles" "tokenctl use " "$profiles"
 expect "use: profiles by prefix" "tokenctl -p dev use c" "ci-runner.2 corp"
@@ -108,6 +110,21 @@ expect "exec: the command after --min-ttl and --" "tokenctl -p dev exec --min-tt
     "tkctl-fake-cmd"
 expect "exec: the command's arguments are files" "tokenctl exec -- tkctl-fake-cmd a" "a.toml"
 expect "no tokenctl options after --" "tokenctl exec -- tkctl-fake-cmd --p" ""
+databricks_token_options="--host --account-id --force-refresh --workspace-id --experimental-is-unified-host"
+expect "databricks: its commands" "tokenctl databricks " "auth version"
+expect "databricks: its commands after -p NAME" "tokenctl databricks -p dev " "auth version"
+expect "databricks auth: token" "tokenctl databricks auth " "token"
+expect "databricks auth: token after the globals" "tokenctl -p dev databricks auth t" "token"
+expect "databricks auth token options" "tokenctl databricks auth token --" \
+    "$(with_global $databricks_token_options)"
+expect "databricks auth token: not token's options" "tokenctl databricks auth token --m" ""
+expect "databricks auth token: profiles" "tokenctl databricks auth token --profile " "$profiles"
+expect "databricks auth token: no values for --host" "tokenctl databricks auth token --host " ""
+expect "databricks auth token: nothing after it" "tokenctl databricks auth token " ""
+expect "databricks version: global options only" "tokenctl databricks version --" "$all_global_long"
+expect "databricks version --output" "tokenctl databricks version --output " "json text"
+expect "nothing after databricks version" "tokenctl databricks version " ""
+expect "token options after -p token" "tokenctl -p dev token --m" "--min-ttl"
 
 echo "fish completion: $passes cases passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -48,9 +48,11 @@ got_sections=$(grep -E '^[A-Z][A-Z ]*$' <<<"$text" | tr ' ' '_' | tr '\n' ' ')
     fail "sections are '$got_sections', expected '$(echo $expected_sections)'"
 
 # The commands: those the program registers, those the completion offers, one subsection each.
-all_commands="exec git-credential list login netrc refresh revoke show status token use"
-registered=$(grep -h -o -E 'add_subcommand\("[a-z-]+"' "$src"/src/cli/*.cpp | cut -d'"' -f2 | sort |
-    tr '\n' ' ')
+# Top-level commands are registered on the parent (`parent.add_subcommand`); the nested ones of
+# databricks (`app->add_subcommand`, `auth->add_subcommand`) are checked below with their command.
+all_commands="databricks exec git-credential list login netrc refresh revoke show status token use"
+registered=$(grep -h -o -E 'parent\.add_subcommand\("[a-z-]+"' "$src"/src/cli/*.cpp | cut -d'"' -f2 |
+    sort | tr '\n' ' ')
 [[ $registered == "$all_commands " ]] ||
     fail "the program registers the commands '$registered', the docs know '$all_commands'"
 offered=$(bash --norc --noprofile -c 'source "$1" && printf "%s\n" $_tokenctl_commands' _ \
@@ -67,23 +69,36 @@ done
 # and, command by command, the completion offers exactly what the program registers.
 documented=$( { section SYNOPSIS; section "GLOBAL OPTIONS"; } |
     grep -o -E '(^|[ [|,])--?[a-z][a-z-]*' | sed -E 's/^[ [|,]//' | sort -u | tr '\n' ' ')
-completed_of() {
-    bash --norc --noprofile -c 'source "$1" || exit 1; _tokenctl_command_options "$2"' _ \
-        "$completion" "$1" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '
-}
-completed=$(bash --norc --noprofile -c '
+# The completion's options of a command: of the command itself and of each nested command path
+# that _tokenctl_subcommands leads to ("databricks", "databricks auth", "databricks auth token").
+walk_completion='
     source "$1" || exit 1
-    for c in "" $2; do
-        printf "%s\n" $_tokenctl_global_options $(_tokenctl_command_options "$c")
-    done' _ "$completion" "$all_commands" | sort -u | tr '\n' ' ')
+    walk() {
+        _tokenctl_command_options "$1"
+        local sub
+        for sub in $(_tokenctl_subcommands "$1"); do walk "$1 $sub"; done
+    }'
+completed_of() {
+    bash --norc --noprofile -c "$walk_completion"'; walk "$2"' _ \
+        "$completion" "$1" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '
+}
+completed=$(bash --norc --noprofile -c "$walk_completion"'
+    printf "%s\n" $_tokenctl_global_options
+    for c in $2; do printf "%s\n" $(walk "$c"); done' _ "$completion" "$all_commands" | sed '/^$/d' |
+    sort -u | tr '\n' ' ')
 [[ -n $completed ]] || fail "cannot read the options of $completion"
 [[ $documented == "$completed" ]] ||
     fail "options in the man page: '$documented'; in the bash completion: '$completed'"
 # Options in CLI11 calls: add_option("-p,--profile", ...), add_flag("--all", ...); positionals
-# (no dash) are not options.
+# (no dash) are not options. A command that calls add_shape_options(...) also registers the
+# options of src/cli/shape_options.cpp (--scope, --resource, --audience).
 registered_of() {
-    grep -h -o -E '(add_option|add_flag|set_version_flag)\("-[^"]*"' "$@" | cut -d'"' -f2 |
-        tr ',' '\n' | sort | tr '\n' ' '
+    local files=("$@") f
+    for f in "$@"; do
+        grep -q 'add_shape_options(' "$f" && files+=("$src/src/cli/shape_options.cpp")
+    done
+    grep -h -o -E '(add_option|add_flag|set_version_flag)\("-[^"]*"' "${files[@]}" | cut -d'"' -f2 |
+        tr ',' '\n' | sort -u | tr '\n' ' '
 }
 global_completed=$(bash --norc --noprofile -c 'source "$1" && printf "%s\n" $_tokenctl_global_options' \
     _ "$completion" | sort | tr '\n' ' ')
@@ -96,9 +111,20 @@ for command in $all_commands; do
     [[ -r $source_file ]] || { fail "$source_file is missing"; continue; }
     [[ $(completed_of "$command") == "$(registered_of "$source_file")" ]] ||
         fail "$command: the program registers '$(registered_of "$source_file")', the completion offers '$(completed_of "$command")'"
+    # Nested commands: those the source registers below the command, those the completion offers.
+    nested_registered=$(grep -h -o -E -- '->add_subcommand\("[a-z-]+"' "$source_file" | cut -d'"' -f2 |
+        sort -u | tr '\n' ' ')
+    nested_completed=$(bash --norc --noprofile -c '
+        source "$1" || exit 1
+        walk() { local sub; for sub in $(_tokenctl_subcommands "$1"); do echo "$sub"; walk "$1 $sub"; done; }
+        walk "$2"' _ "$completion" "$command" | sort -u | tr '\n' ' ')
+    [[ $nested_registered == "$nested_completed" ]] ||
+        fail "$command: the program registers the subcommands '$nested_registered', the completion offers '$nested_completed'"
 done
 for option in --host --client-id --scopes --account-id --port --no-browser --device --timeout \
-    --min-ttl --header --exec-credential --all --local --reveal --write --file --login --check; do
+    --min-ttl --header --exec-credential --id-token --scope --resource --audience --all --local \
+    --reveal --write --file --login --check --force-refresh --workspace-id \
+    --experimental-is-unified-host; do
     grep -q -E "^ +$option( |$)" <<<"$commands" || fail "option $option has no entry in COMMANDS"
 done
 for operation in get store erase; do
@@ -121,7 +147,10 @@ for phrase in "databricks-cli" '"all-apis", "offline_access"' "http://localhost:
     ".cloud.databricks.com" ".azuredatabricks.net" ".gcp.databricks.com" \
     "host/oidc/.well-known/oauth-authorization-server" "host/oidc/v1/authorize" \
     "host/oidc/accounts/account_id/v1/token" "/.well-known/openid-configuration" \
-    "RFC 8414 section 3.3" "127.0.0.0/8" "FILE:LINE: message"; do
+    "RFC 8414 section 3.3" "127.0.0.0/8" "FILE:LINE: message" \
+    "Profiles of .databrickscfg" "only when tokenctl's configuration has no profile of that name" \
+    "tokenctl never writes the file" "oauth-m2m" "The secret stays in that file" "[DEFAULT]" \
+    "auth_type = databricks-cli" "FILE:LINE:"; do
     has "$config" "$phrase" || fail "CONFIGURATION does not say '$phrase'"
 done
 
@@ -132,13 +161,14 @@ for phrase in 0600 0700 atomically token-cache.json.lock "60 seconds" "readable 
 done
 environment=$(section ENVIRONMENT)
 for variable in TOKENCTL_CONFIG TOKENCTL_TOKEN_CACHE TOKENCTL_PROFILE XDG_CONFIG_HOME HOME BROWSER \
-    client_secret_env NETRC XDG_RUNTIME_DIR BEARER_TOKEN_FILE; do
+    client_secret_env NETRC XDG_RUNTIME_DIR BEARER_TOKEN_FILE DATABRICKS_CONFIG_FILE; do
     grep -q -E "^       $variable( |$)|^       The variable named by $variable" <<<"$environment" ||
         fail "ENVIRONMENT has no entry for $variable"
 done
 files=$(section FILES)
 for file in '$XDG_CONFIG_HOME/tokenctl/config.toml' '~/.config/tokenctl/config.toml' \
-    token-cache.json token-cache.json.lock '~/.netrc' '$XDG_RUNTIME_DIR/tokenctl/' /tmp/tokenctl-; do
+    token-cache.json token-cache.json.lock '~/.netrc' '$XDG_RUNTIME_DIR/tokenctl/' /tmp/tokenctl- \
+    '~/.databrickscfg' /usr/local/lib/tokenctl/databricks /usr/lib/tokenctl/databricks; do
     has "$files" "$file" || fail "FILES does not name $file"
 done
 for code in 0 1 2 3 4 5; do
@@ -199,7 +229,10 @@ expect_phrases "login" "standard input a terminal" "paste it and press Enter" \
     device_authorization_endpoint "user code" interval slow_down expired_token access_denied \
     "exit status 1"
 expect_phrases "token" "client.authentication.k8s.io/v1" ExecCredential expirationTimestamp \
-    "users[].user.exec"
+    "users[].user.exec" "id token" kubelogin "status.token" "RFC 6749 section 6" "RFC 8707" \
+    "RFC 8693" "token exchange grant" variant "refreshed on its own schedule" \
+    "replaces the profile's own refresh token" "revoke removes the variants" \
+    "never print a variant's token"
 expect_phrases "revoke" "RFC 7009" "token_type_hint=refresh_token" "token_type_hint=access_token" \
     "refresh token is revoked first" "exits with status 4 and keeps the token set in the cache" \
     "nothing was revoked at the server" "self-contained JWT" "until it expires" \
@@ -214,6 +247,13 @@ expect_phrases "exec" BEARER_TOKEN_FILE "WLCG Bearer Token Discovery" "without a
     '$XDG_RUNTIME_DIR/tokenctl' "/tmp/tokenctl-XXXXXX" "mode 0600" "replaces the file atomically" \
     "is removed" "passed on to COMMAND" "The exit status is that of COMMAND" \
     "128 plus the signal number" "COMMAND is not run" "Write -- before COMMAND"
+expect_phrases "databricks" "auth_type = databricks-cli" databricks_cli_path DATABRICKS_CLI_PATH \
+    '{"access_token": "...", "token_type": "Bearer", "expiry": "..."}' "local time" \
+    "fractional seconds" "numeric offset" "2026-09-01T16:24:11.000000+02:00" "+00:00" \
+    "databricks OAuth is not configured for this host" "unknown flag: --NAME" \
+    "unless any process refreshed that profile in the last 60 seconds" "one refresh" \
+    "Databricks CLI v0.296.0" "Major" "0.207.1" "0.296.0" "1 MiB" "resolving symbolic links" \
+    "argv[0]" "tokenctl login -p NAME --host" "trailing slash" "default port"
 expect_phrases "git-credential" 'credential.https://HOST.helper "!tokenctl git-credential"' \
     "same protocol, host name (case-insensitive) and port" "password_expiry_utc" \
     "With -p NAME, only that profile is considered" "netrc_login, else token" \

@@ -90,7 +90,7 @@ expect() {
   fi
 }
 
-all_commands="exec git-credential list login netrc refresh revoke show status token use"
+all_commands="databricks exec git-credential list login netrc refresh revoke show status token use"
 expect "commands" "tokenctl " "$all_commands"
 expect "commands by prefix" "tokenctl l" "list login"
 expect "commands by prefix r" "tokenctl re" "refresh revoke"
@@ -103,18 +103,20 @@ expect "profiles of --config, after the command" "tokenctl --config $TMPROOT/oth
 expect "output formats" "tokenctl -o " "json text"
 expect "output formats after the command" "tokenctl show --output " "json text"
 expect "token options" "tokenctl token --" \
-  "--config --exec-credential --header --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+  "--audience --config --exec-credential --header --help --id-token --min-ttl --output --profile --quiet --resource --scope --token-cache --verbose --version"
 expect "token: --header excludes --exec-credential" "tokenctl token --header --" \
-  "--config --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+  "--audience --config --help --id-token --min-ttl --output --profile --quiet --resource --scope --token-cache --verbose --version"
 expect "login options" "tokenctl login --" \
-  "--account-id --client-id --config --device --help --host --no-browser --output --port --profile --quiet --scopes --timeout --token-cache --verbose --version"
+  "--account-id --client-id --config --device --help --host --no-browser --no-qr --output --port --profile --quiet --scopes --timeout --token-cache --verbose --version"
 expect "revoke options" "tokenctl revoke --" \
   "--all --config --help --local --output --profile --quiet --token-cache --verbose --version"
 expect "netrc options" "tokenctl netrc --" \
-  "--all --config --file --help --login --output --profile --quiet --token-cache --verbose --version --write"
+  "--all --audience --config --file --help --login --output --profile --quiet --resource --scope --token-cache --verbose --version --write"
 expect "files for netrc --file" "tokenctl netrc --file " "a.toml b.json sub"
 expect "exec options" "tokenctl exec --" \
-  "--config --help --min-ttl --output --profile --quiet --token-cache --verbose --version"
+  "--audience --config --help --min-ttl --output --profile --quiet --resource --scope --token-cache --verbose --version"
+expect "git-credential options" "tokenctl git-credential --" \
+  "--audience --config --help --output --profile --quiet --resource --scope --token-cache --verbose --version"
 expect "git-credential operations" "tokenctl git-credential " "erase get store"
 expect "status options" "tokenctl status --" \
   "--check --config --help --output --profile --quiet --token-cache --verbose --version"
@@ -128,6 +130,14 @@ expect "refresh --all" "tokenctl refresh --a" "--all"
 expect "show --reveal" "tokenctl show --r" "--reveal"
 expect "list has no options of its own" "tokenctl list --" \
   "--config --help --output --profile --quiet --token-cache --verbose --version"
+expect "databricks: its commands" "tokenctl databricks " "auth version"
+expect "databricks auth: token" "tokenctl databricks auth " "token"
+expect "databricks auth token options" "tokenctl databricks auth token --" \
+  "--account-id --config --experimental-is-unified-host --force-refresh --help --host --output --profile --quiet --token-cache --verbose --version --workspace-id"
+expect "databricks auth token: profiles" "tokenctl databricks auth token --profile " "ci-runner.2 corp dev"
+expect "databricks version: global options only" "tokenctl databricks version --" \
+  "--config --help --output --profile --quiet --token-cache --verbose --version"
+expect "databricks version --output" "tokenctl databricks version --output " "json text"
 
 zpty -d shell
 print "zsh completion: $passes cases passed, $failures failed"

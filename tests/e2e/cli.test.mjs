@@ -102,14 +102,15 @@ test('list: one row per profile with its status; never a token', async () => {
   }
 });
 
-test('list -o json: name, host, status, expiry, expires_in', async () => {
+test('list -o json: name, host, status, expiry, expires_in, storage', async () => {
   const env = setup();
   const r = await runTokenctl(['list', '-o', 'json'], { env });
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout);
   assert.deepEqual(rows.map((x) => x.name), ['dev', 'old', 'gone', 'new']);
   assert.deepEqual(Object.keys(rows[0]).sort(),
-    ['expires_in', 'expiry', 'host', 'name', 'refresh_expiry', 'source', 'status']);
+    ['expires_in', 'expiry', 'host', 'name', 'refresh_expiry', 'source', 'status', 'storage', 'variants']);
+  assert.equal(rows[0].storage, 'file');
   assert.equal(rows[0].refresh_expiry, null, 'the server did not say how long the refresh token lives');
   assert.equal(rows[0].source, 'config');
   assert.ok(rows[0].expires_in > 3500 && rows[0].expires_in <= 3600);

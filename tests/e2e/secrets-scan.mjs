@@ -19,7 +19,7 @@
 // Secrets: the whole values, and the signature part of each JWT (with the claims, which `show`
 // prints decoded, it would rebuild the token). Places scanned: every argv (tokenctl's, hence exec's
 // COMMAND, and the browser's), every stderr, every stdout but the intended ones
-// (stdoutCarriesSecrets in lib/recorder.mjs: token, show --reveal, netrc without --write,
+// (stdoutCarriesSecrets in lib/recorder.mjs: token, databricks auth token, show --reveal, netrc without --write,
 // git-credential get, exec), every recorded file but the token cache, the netrc file and their
 // temporaries. A hit is reported by test file, run, argv (secrets in it replaced by their kind)
 // and stream or file, never with the secret itself. The scan fails on an empty record, a record
@@ -151,7 +151,7 @@ export function scanRecord(dir) {
     const where = describeRun(run, finder);
     check(run.argv.map(String).join('\0'), `${where}: argv`);
     check(run.stderr || '', `${where}: stderr`);
-    if (stdoutCarriesSecrets(run.argv.slice(1)) === null) check(run.stdout || '', `${where}: stdout`);
+    if (stdoutCarriesSecrets(run.argv.slice(1), run.argv[0]) === null) check(run.stdout || '', `${where}: stdout`);
     else {
       intendedOutputs += 1;
       if (finder.find(run.stdout || '').length > 0) intendedWithToken += 1;
@@ -288,15 +288,21 @@ async function selfTest() {
 
   test('intended outputs may hold tokens: token, show --reveal, netrc, git-credential get, exec', () => {
     const outs = [['token', '--header'], ['-o', 'json', 'show', '--reveal'], ['netrc', '--all'],
-      ['git-credential', 'get'], ['exec', '--', 'cat', 'f'], ['token', '--exec-credential']];
+      ['git-credential', 'get'], ['exec', '--', 'cat', 'f'], ['token', '--exec-credential'],
+      ['databricks', 'auth', 'token', '--profile', 'dbx', '--force-refresh']];
     assert.deepEqual(leaksIn({ runs: outs.map((a) => ({ argv: [BIN, ...a], stdout: `${ACCESS} ${REFRESH}` })) }), []);
+    // The same program run as `databricks` (LIBDIR/tokenctl/databricks, a link) answers `auth token`.
+    assert.deepEqual(leaksIn({ runs: [{ argv: ['/usr/lib/tokenctl/databricks', 'auth', 'token', '--host', 'https://x'],
+      stdout: `{"access_token": "${ACCESS}"}` }] }), []);
   });
 
   test('a token on any other stdout is a leak, named by test, run and stream', () => {
     const outs = [['login'], ['show'], ['-p', 'token', 'show'], ['netrc', '--write'], ['git-credential', 'store'],
-      ['token', '--help'], ['list', '-o', 'json'], ['refresh']];
-    const leaks = leaksIn({ runs: outs.map((a) => ({ argv: [BIN, ...a], stdout: `x ${REFRESH} y` })) });
-    assert.equal(leaks.length, outs.length, leaks.join('\n'));
+      ['token', '--help'], ['list', '-o', 'json'], ['refresh'], ['databricks', 'version'],
+      ['databricks', 'auth', 'token', '--help']];
+    const leaks = leaksIn({ runs: [...outs.map((a) => ({ argv: [BIN, ...a], stdout: `x ${REFRESH} y` })),
+      { argv: ['/usr/lib/tokenctl/databricks', 'version', '--output', 'json'], stdout: `x ${REFRESH} y` }] });
+    assert.equal(leaks.length, outs.length + 1, leaks.join('\n'));
     assert.match(leaks[0], /^self\.test\.mjs run #3 \(tokenctl "login"\): stdout: refresh_token of https:\/\/127\.0\.0\.1:1 at byte 2$/);
   });
 

@@ -85,7 +85,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Maintainer) == "tokenctl developers <tokenctl@example.invalid>" ]] ||
   fail "Maintainer: $(field Maintainer)"
 depends=$(field Depends)
-for dep in libc6 libcurl4 libssl3; do
+for dep in libc6 libcurl4 libssl3 libsecret-1-0; do
   grep -q -E "(^|, )$dep( \(>= [^)]+\))?(,|$)" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 # libstdc++ and libgcc are linked statically: depending on them would be wrong.
@@ -99,6 +99,8 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 expected=$(LC_ALL=C sort <<EOF2
 -rwxr-xr-x ./usr/bin/tokenctl
 -rw-r--r-- ./usr/lib/$multiarch/tokenctl/tokenctl-net.so
+-rw-r--r-- ./usr/lib/$multiarch/tokenctl/tokenctl-keyring.so
+lrwxrwxrwx ./usr/lib/$multiarch/tokenctl/databricks
 -rw-r--r-- ./usr/share/bash-completion/completions/tokenctl
 -rw-r--r-- ./usr/share/doc/tokenctl/changelog.Debian.gz
 -rw-r--r-- ./usr/share/doc/tokenctl/copyright
@@ -131,11 +133,16 @@ grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/
 grep -q '^Copyright: 2026 the tokenctl authors$' \
   "$scratch/unpacked/usr/share/doc/tokenctl/copyright" 2>/dev/null ||
   fail "the copyright file does not name 'Copyright: 2026 the tokenctl authors'"
-for elf in usr/bin/tokenctl "usr/lib/$multiarch/tokenctl/tokenctl-net.so"; do
+for elf in usr/bin/tokenctl "usr/lib/$multiarch/tokenctl/tokenctl-net.so" "usr/lib/$multiarch/tokenctl/tokenctl-keyring.so"; do
   [[ -f $scratch/unpacked/$elf ]] || continue
   file_info=$(file -b "$scratch/unpacked/$elf" 2>/dev/null || true)
   [[ -z $file_info || $file_info == *", stripped"* ]] || fail "$elf is not stripped: $file_info"
 done
+
+# The Databricks SDK for Python takes a CLI smaller than 1 MiB for the legacy Python CLI and
+# refuses it: the stripped program reached through usr/lib/.../tokenctl/databricks must be larger.
+size=$(stat -L -c %s "$scratch/unpacked/usr/lib/$multiarch/tokenctl/databricks" 2>/dev/null || echo 0)
+[[ $size -ge 1048576 ]] || fail "tokenctl as databricks is $size bytes; the Databricks SDK for Python needs 1 MiB or more"
 
 # lintian: no errors. Its whole output is printed for the record.
 lintian --fail-on error --display-info "$deb" >"$scratch/lintian.log" 2>&1 && rc=0 || rc=$?

@@ -35,10 +35,14 @@ check_install() {
     return
   fi
 
-  local expected actual
-  expected=$(LC_ALL=C sort <<EOF2
+  local expected actual keyring_module=
+  # The keyring module is built only where libsecret-1-dev was found.
+  [[ -f $build/tokenctl-keyring.so ]] && keyring_module=$libdir/tokenctl/tokenctl-keyring.so
+  expected=$(LC_ALL=C sort <<EOF2 | sed '/^$/d'
 bin/tokenctl
 $libdir/tokenctl/tokenctl-net.so
+$libdir/tokenctl/databricks
+$keyring_module
 share/man/man1/tokenctl.1
 share/bash-completion/completions/tokenctl
 share/zsh/vendor-completions/_tokenctl
@@ -52,7 +56,7 @@ EOF2
 
   local want mode
   # The program is executable; the module is a shared object, 644 as Debian installs them.
-  for want in "bin/tokenctl 755" "$libdir/tokenctl/tokenctl-net.so 644"; do
+  for want in "bin/tokenctl 755" "$libdir/tokenctl/tokenctl-net.so 644" "$libdir/tokenctl/tokenctl-keyring.so 644"; do
     set -- $want
     [[ -f $root/$1 ]] || continue
     mode=$(stat -c %a "$root/$1")
@@ -68,6 +72,19 @@ EOF2
     mode=$(stat -c %a "$root/$2")
     [[ $mode == 644 ]] || fail "$label: $2 has mode $mode, expected 644"
   done
+
+  # `databricks` beside the modules is a relative link to the program (it still works when the
+  # tree is moved, as DESTDIR staging does), and answers `version` as a Databricks CLI recent
+  # enough for the SDKs.
+  local link=$root/$libdir/tokenctl/databricks
+  if [[ -L $link ]]; then
+    [[ $(readlink "$link") != /* ]] || fail "$label: databricks links to an absolute path: $(readlink "$link")"
+    [[ $(readlink -f "$link") == $(readlink -f "$root/bin/tokenctl") ]] ||
+      fail "$label: databricks links to $(readlink -f "$link"), not bin/tokenctl"
+    local out
+    out=$(HOME=$scratch "$link" version 2>&1) || fail "$label: databricks version failed: $out"
+    [[ $out == "Databricks CLI v"* ]] || fail "$label: databricks version printed '$out'"
+  fi
 
   mkdir -p "$scratch/home-$label"
   check_installed_program "$root/bin/tokenctl" "$version" "$scratch/home-$label"

@@ -8,7 +8,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("core/authorize");
+TEST_SUITE_BEGIN("core.authorize");
 
 TEST_CASE("PKCE S256 matches RFC 7636 appendix B") {
   // The RFC's 32 octets, its verifier, and the SHA-256 of that verifier.

@@ -6,7 +6,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("core/client");
+TEST_SUITE_BEGIN("core.client");
 
 namespace {
 Profile profile(std::string host) {
@@ -76,7 +76,7 @@ TEST_CASE("endpoint keys in the profile skip discovery") {
   CHECK(e.token_endpoint == "https://as.example/t");
 }
 
-TEST_CASE("discovery: the issuer must match exactly; 404 moves on; fallback for Databricks") {
+TEST_CASE("discovery: the issuer must match exactly - 404 moves on - fallback for Databricks") {
   test::FakeHttp http;
   const auto c = resolve_client(profile("https://as.example/realms/x"));
   SUBCASE("RFC 8414 404, then OIDC") {

@@ -86,7 +86,7 @@ template <class F> Error error_of(F&& f) {
 
 } // namespace
 
-TEST_SUITE_BEGIN("core/client_assertion");
+TEST_SUITE_BEGIN("core.client_assertion");
 
 TEST_CASE("an RSA key: RS256, the exact compact JWS, signed over header.payload") {
   FakeSigner signer;

@@ -58,7 +58,7 @@ client_secret_env = "CORP_CLIENT_SECRET"
 
 } // namespace
 
-TEST_SUITE_BEGIN("config");
+TEST_SUITE_BEGIN("core.config");
 
 TEST_CASE("the example of the contract parses, profiles in file order") {
   const Config c = parse_config(k_example, "/home/u/.config/tokenctl/config.toml");
@@ -141,7 +141,7 @@ TEST_CASE("auth_params as a sub-table, in file order") {
   CHECK(c.profiles.at(0).auth_params == Pairs{{"z", "1"}, {"a", "2"}});
 }
 
-TEST_CASE("host: https, or http for loopback; kept exactly as written") {
+TEST_CASE("host: https, or http for loopback - kept exactly as written") {
   CHECK(one_profile("").host == "https://h.example");
   const Config c = parse_config("[profiles.dev]\nhost = \"HTTP://LocalHost:8080/realms/x/\"\n", "f");
   CHECK(c.profiles.at(0).host == "HTTP://LocalHost:8080/realms/x/");
@@ -166,7 +166,7 @@ TEST_CASE("a profile needs a host") {
 
 TEST_CASE("client_credentials needs client_id and client_secret_env") {
   const std::string expected =
-      "f.toml:1: profile \"ci\": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\"";
+      "f.toml:1: profile \"ci\": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\" (or a client assertion)";
   CHECK(parse_error("[profiles.ci]\nhost = \"https://h.example\"\ngrant = \"client_credentials\"\n") == expected);
   CHECK(parse_error("[profiles.ci]\nhost = \"https://h.example\"\ngrant = \"client_credentials\"\n"
                     "client_id = \"x\"\n") == expected);
@@ -227,7 +227,7 @@ TEST_CASE("bad values name the key and the profile") {
   CHECK(profile_error("account_id = \"\"") == must("account_id", "an account id (letters, digits, '-' and '_')"));
   CHECK(profile_error("provider = \"google\"") == must("provider", "\"databricks\" or \"oidc\""));
   CHECK(profile_error("grant = \"password\"") ==
-        must("grant", "\"authorization_code\" or \"client_credentials\""));
+        must("grant", "\"authorization_code\", \"client_credentials\" or \"token_exchange\""));
   const std::string env = "the name of an environment variable (letters, digits and '_', not starting with a digit)";
   CHECK(profile_error("client_secret_env = \"1SECRET\"") == must("client_secret_env", env));
   CHECK(profile_error("client_secret_env = \"MY-SECRET\"") == must("client_secret_env", env));
@@ -301,7 +301,7 @@ TEST_SUITE_END();
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_SUITE_BEGIN("upsert_profile");
+TEST_SUITE_BEGIN("core.config");
 
 namespace {
 
@@ -376,7 +376,7 @@ host = "https://prod.example"
 )");
 }
 
-TEST_CASE("single-line arrays and inline tables are replaced; other keys stay") {
+TEST_CASE("single-line arrays and inline tables are replaced - other keys stay") {
   Profile p = new_profile("dev", "https://old.example");
   p.scopes = std::vector<std::string>{"x"};
   const std::string out = upsert_profile(k_commented, p);

@@ -65,7 +65,7 @@ auth_storage    = keyring
 
 } // namespace
 
-TEST_SUITE_BEGIN("databrickscfg");
+TEST_SUITE_BEGIN("core.databrickscfg");
 
 TEST_CASE("a file as the Databricks CLI writes it: sections in file order, keys with their lines") {
   const DatabricksConfig c = parse_databrickscfg(k_example, "/home/u/.databrickscfg");
@@ -574,7 +574,7 @@ TEST_CASE("mapping: bad values are errors naming the key and the profile") {
   }
 }
 
-TEST_CASE("databricks_profiles: every section with keys; databricks_profile: one, its errors only") {
+TEST_CASE("databricks_profiles: every section with keys - databricks_profile: one, its errors only") {
   const DatabricksConfig c = parse("[DEFAULT]\n[empty]\n# nothing\n[bad]\noauth_callback_port = x\n[good]\nhost = h\n");
   CHECK(config_error([&] { (void)databricks_profiles(c); }) ==
         ".databrickscfg:5: \"oauth_callback_port\" in profile \"bad\" must be an integer from 0 to 65535");

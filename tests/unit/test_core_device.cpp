@@ -6,7 +6,7 @@
 using namespace tokenctl;
 using namespace std::chrono_literals;
 
-TEST_SUITE_BEGIN("core/device");
+TEST_SUITE_BEGIN("core.device");
 
 namespace {
 DeviceAuthorization device(Seconds interval = 5s, Seconds expires = 600s) {
@@ -18,7 +18,7 @@ DeviceAuthorization device(Seconds interval = 5s, Seconds expires = 600s) {
   d.expires_in = expires;
   return d;
 }
-const ClientAuth k_auth{AuthMethod::none, "tokenctl", ""};
+const ClientAuth k_auth{AuthMethod::none, "tokenctl", "", ""};
 } // namespace
 
 TEST_CASE("the device authorization response") {

@@ -11,7 +11,7 @@ namespace {
 TimePoint at(long long unix_seconds) { return TimePoint{seconds{unix_seconds}}; }
 } // namespace
 
-TEST_SUITE_BEGIN("duration");
+TEST_SUITE_BEGIN("core.duration");
 
 TEST_CASE("parse_duration reads a number with s, m or h, or bare seconds") {
   CHECK(parse_duration("90s") == seconds{90});

@@ -10,7 +10,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("core/fast_read");
+TEST_SUITE_BEGIN("core.fast_read");
 
 namespace {
 std::string error_of(const std::function<void()>& f) {

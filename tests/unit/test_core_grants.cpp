@@ -6,7 +6,7 @@
 using namespace tokenctl;
 using namespace std::chrono_literals;
 
-TEST_SUITE_BEGIN("core/grants");
+TEST_SUITE_BEGIN("core.grants");
 
 namespace {
 TokenSet set_with(Seconds lifetime, TimePoint issued) {

@@ -150,7 +150,7 @@ std::string refusal(std::string_view text, const std::vector<NetrcEntry>& update
 
 } // namespace
 
-TEST_SUITE_BEGIN("netrc");
+TEST_SUITE_BEGIN("core.netrc");
 
 TEST_CASE("golden merges: output, report, idempotence and untouched bytes") {
   for (const Golden& golden : goldens()) {
@@ -352,7 +352,7 @@ TEST_CASE("token length: warn from a 4,000-byte password line, refuse over 4,096
   CHECK_FALSE(netrc_line_warning("h", 4000).empty());
 }
 
-TEST_CASE("merge with no updates returns the text unchanged; a failed merge leaves the report empty") {
+TEST_CASE("merge with no updates returns the text unchanged - a failed merge leaves the report empty") {
   const std::string text = "machine a login b password c";
   CHECK(merged(text, {}) == text);
   MergeReport report;
@@ -426,3 +426,5 @@ TEST_CASE("a carriage return that does not end a line: reported, and the file is
   }
   CHECK_FALSE(parse_netrc("machine a.example\r\n  login x\r\n").problem);
 }
+
+TEST_SUITE_END();

@@ -5,7 +5,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("paths");
+TEST_SUITE_BEGIN("core.paths");
 
 TEST_CASE("config: --config wins over TOKENCTL_CONFIG, XDG and HOME") {
   PathInputs in;

@@ -106,4 +106,29 @@ TEST_CASE("no marker survives a realistic token response") {
     CHECK_MESSAGE(redact_json(body.substr(0, cut)).find("MARKER") == std::string::npos, cut);
 }
 
+TEST_CASE("redact_body hides secrets whatever the Content-Type claims (the token parser may read it otherwise)") {
+  const std::string bom = "\xEF\xBB\xBF";
+  // JSON with a BOM sent as text/html: the parser reads it as JSON.
+  CHECK(redact_body("text/html", bom + R"({"access_token":"AAAA0123456789","refresh_token":"RRRR0123456789"})")
+            .find("0123456789") == std::string::npos);
+  // A form body labelled JSON, and a JSON body labelled as a form.
+  CHECK(redact_body("application/json", "access_token=AAAA0123456789&x=1") == "access_token=[redacted]&x=1");
+  CHECK(redact_body("application/x-www-form-urlencoded", R"({"access_token":"AAAA0123456789"})") ==
+        R"({"access_token":"[redacted]"})");
+  // A secret form value runs to the next '&', as tokenctl's parser reads it.
+  CHECK(redact_body("application/x-www-form-urlencoded", "access_token=AAAA;BBBB&refresh_token=R&x=1") ==
+        "access_token=[redacted]&refresh_token=[redacted]&x=1");
+  // Pairs after ';' in a value that is not secret are searched too.
+  CHECK(redact_body("", "a=b;access_token=AAAA;c=d") == "a=b;access_token=[redacted];c=d");
+}
+
+TEST_CASE("redact_body hides compact JWTs under any key") {
+  const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOngifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+  CHECK(redact_body("application/json", R"({"count":1,"value":")" + jwt + R"("})") ==
+        R"({"count":1,"value":"[redacted]"})");
+  CHECK(redact_body("text/plain", "token is " + jwt + " ok") == "token is [redacted] ok");
+  CHECK(redact_body("", "eyJ alone, eyJa.b not three parts") == "eyJ alone, eyJa.b not three parts");
+  CHECK(redact_body("", R"({"oidcToken":"opaque-not-a-jwt-0123"})") == R"({"oidcToken":"[redacted]"})");
+}
+
 TEST_SUITE_END();

@@ -5,7 +5,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("core/revocation");
+TEST_SUITE_BEGIN("core.revocation");
 
 TEST_CASE("revocation request and answers (RFC 7009)") {
   test::FakeHttp http;

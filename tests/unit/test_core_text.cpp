@@ -34,7 +34,7 @@ TEST_CASE("trim, join, split_words, contains, octal_mode") {
   CHECK(octal_mode(04755) == "4755");
 }
 
-TEST_CASE("sanitize escapes C0 controls, DEL and newlines; keeps printable ASCII") {
+TEST_CASE("sanitize escapes C0 controls, DEL and newlines - keeps printable ASCII") {
   CHECK(sanitize("plain text: ok [1] ~") == "plain text: ok [1] ~");
   CHECK(sanitize("\x1b[2J\x1b]0;owned\x07") == "\\x1b[2J\\x1b]0;owned\\x07");
   CHECK(sanitize("a\nb\r\tc\x7f") == "a\\x0ab\\x0d\\x09c\\x7f");

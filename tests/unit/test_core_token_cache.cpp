@@ -81,7 +81,7 @@ std::string with_member(const std::string& member, const std::string& value) {
 
 } // namespace
 
-TEST_SUITE_BEGIN("token_cache");
+TEST_SUITE_BEGIN("core.token_cache");
 
 TEST_CASE("a cache with every member survives a round trip") {
   TokenCache cache;

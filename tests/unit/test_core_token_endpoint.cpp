@@ -18,7 +18,7 @@ std::string jwt(const std::string& payload) {
 }
 } // namespace
 
-TEST_SUITE_BEGIN("core/token_endpoint");
+TEST_SUITE_BEGIN("core.token_endpoint");
 
 TEST_CASE("a normal response") {
   const auto r = parse_token_response(

@@ -6,7 +6,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("url");
+TEST_SUITE_BEGIN("core.url");
 
 TEST_CASE("parse_url splits an https URL and lowercases scheme and host only") {
   const auto url = parse_url("HTTPS://Login.Example.COM:8443/Realms/Corp?a=B&c=%2F#Frag");

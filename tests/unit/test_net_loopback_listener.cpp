@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <future>
@@ -354,6 +355,72 @@ TEST_CASE("a moved listener keeps the socket - the moved-from one owns nothing")
   net::LoopbackListener b(std::move(a));
   CHECK(b.port() == port);
   CHECK_FALSE(can_bind(port));
+}
+
+TEST_CASE("a ticker: called when serving starts, then when it asks, and the timeout is unchanged") {
+  auto listener = net::LoopbackListener::bind_loopback(0);
+  Recorder recorder;
+  std::vector<Clock::time_point> ticks;
+  const net::Ticker ticker = [&](Clock::time_point now) {
+    ticks.push_back(now);
+    return now + 100ms;
+  };
+  const auto start = Clock::now();
+  CHECK_THROWS_WITH_AS(listener.serve(start + 550ms, k_timeout_message, std::ref(recorder), {}, ticker),
+                       k_timeout_message.c_str(), Error);
+  const auto took = Clock::now() - start;
+  CHECK(took >= 550ms);
+  CHECK(took < 1500ms);
+  REQUIRE(ticks.size() >= 3); // 6 on time (0, 100, ... 500 ms); fewer on a busy machine, never more
+  CHECK(ticks.size() <= 6);
+  CHECK(ticks.front() - start < 50ms);
+  for (std::size_t i = 1; i < ticks.size(); ++i) CHECK(ticks[i] - ticks[i - 1] >= 100ms);
+  CHECK(recorder.calls.empty());
+}
+
+TEST_CASE("a ticker that asks for no more ticks is not called again, and the callback still ends serving") {
+  auto listener = net::LoopbackListener::bind_loopback(0);
+  const int port = listener.port();
+  int ticks = 0;
+  const net::Ticker ticker = [&](Clock::time_point) {
+    ++ticks;
+    return Clock::time_point::max();
+  };
+  auto client = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(200ms);
+    return round_trip(port, get_request("/callback?code=c", our_host(port)));
+  });
+  Recorder recorder;
+  listener.serve(Clock::now() + 10s, k_timeout_message, std::ref(recorder), {}, ticker);
+  CHECK(client.get().status == 200);
+  CHECK(ticks == 1);
+  CHECK(recorder.calls == std::vector<std::string>{"/callback?code=c"});
+}
+
+TEST_CASE("fast ticks do not disturb a request sent slowly, nor the reply") {
+  auto listener = net::LoopbackListener::bind_loopback(0);
+  const int port = listener.port();
+  int ticks = 0;
+  const net::Ticker ticker = [&](Clock::time_point now) {
+    ++ticks;
+    return now + 5ms;
+  };
+  auto client = std::async(std::launch::async, [&] {
+    const int fd = connect_to(port);
+    const std::string request = get_request("/callback?code=slow", our_host(port));
+    for (std::size_t at = 0; at < request.size(); at += 16) {
+      ::send(fd, request.data() + at, std::min<std::size_t>(16, request.size() - at), MSG_NOSIGNAL);
+      std::this_thread::sleep_for(20ms);
+    }
+    return read_response(fd);
+  });
+  Recorder recorder;
+  listener.serve(Clock::now() + 10s, k_timeout_message, std::ref(recorder), {}, ticker);
+  const RawResponse response = client.get();
+  CHECK(response.status == 200);
+  CHECK(response.body == success_page());
+  CHECK(recorder.calls == std::vector<std::string>{"/callback?code=slow"});
+  CHECK(ticks >= 5);
 }
 
 TEST_SUITE_END();

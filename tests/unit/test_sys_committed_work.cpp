@@ -12,7 +12,7 @@
 
 using namespace tokenctl;
 
-TEST_SUITE_BEGIN("committed work");
+TEST_SUITE_BEGIN("sys.committed_work");
 
 TEST_CASE("the child's answer comes back, and the work ran in another process") {
   const pid_t parent = ::getpid();

@@ -49,7 +49,7 @@ void save(const std::string& path, const std::string& text) {
 
 } // namespace
 
-TEST_SUITE_BEGIN("config_file");
+TEST_SUITE_BEGIN("sys.config_file");
 
 TEST_CASE("a missing default config is an empty config that remembers its path") {
   TestDir dir;

@@ -72,7 +72,7 @@ struct Holder {
 
 } // namespace
 
-TEST_SUITE_BEGIN("file_lock");
+TEST_SUITE_BEGIN("sys.file_lock");
 
 TEST_CASE("the lock file is created 0600 whatever the umask, and kept after release") {
   TestDir dir;

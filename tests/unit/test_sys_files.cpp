@@ -36,7 +36,7 @@ template <class F> std::string error_of(F&& f, ErrorKind kind = ErrorKind::failu
 
 } // namespace
 
-TEST_SUITE_BEGIN("files");
+TEST_SUITE_BEGIN("sys.files");
 
 TEST_CASE("parent_dir returns the folder part") {
   CHECK(sys::parent_dir("a/b/c.json") == "a/b");

@@ -45,7 +45,7 @@ bool increment(TokenCache& cache) {
 
 } // namespace
 
-TEST_SUITE_BEGIN("token_store");
+TEST_SUITE_BEGIN("sys.token_store");
 
 TEST_CASE("a missing cache loads as empty, and lock_path is beside it") {
   TestDir dir;

@@ -30,6 +30,9 @@ const SCRUBBED = [
   'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'all_proxy',
   'no_proxy', 'NO_PROXY', 'TEST_BROWSER_MODE', 'TEST_BROWSER_USER', 'TEST_BROWSER_LOG',
   'TEST_BROWSER_CA', 'TEST_BROWSER_RECORD',
+  // The developer's own session bus and keyring stay out of reach: a keyring test brings its own.
+  'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'DBUS_STARTER_ADDRESS', 'DBUS_STARTER_BUS_TYPE',
+  'SECRET_SERVICE_BUS_NAME',
 ];
 
 const tempDirs = new Set();

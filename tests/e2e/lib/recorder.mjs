@@ -60,12 +60,17 @@ export function parseTokenctlArgs(args) {
 
 // Whether tokenctl's stdout for `args` carries a token by design: the reason (a string), or null
 // when its stdout must be token-free. By design: `token` (any form: --header, -o json,
-// --exec-credential), `show --reveal`, `netrc` without --write, `git-credential get`, and `exec`
-// (whose stdout is COMMAND's). Never with --help or --version. stderr is never a place for a token.
-export function stdoutCarriesSecrets(args) {
-  const a = parseTokenctlArgs(args);
+// --exec-credential), `databricks auth token` (its JSON answer), `show --reveal`, `netrc` without
+// --write, `git-credential get`, and `exec` (whose stdout is COMMAND's). Never with --help or
+// --version. stderr is never a place for a token. `program` is argv[0]: run under the name
+// `databricks` (a link to tokenctl) the program answers as `tokenctl databricks ARGS`.
+export function stdoutCarriesSecrets(args, program = 'tokenctl') {
+  const a = parseTokenctlArgs(path.basename(String(program)) === 'databricks' ? ['databricks', ...args] : args);
   if (a.flags.has('-h') || a.flags.has('--help') || a.flags.has('--version')) return null;
   if (a.command === 'token') return 'token prints the access token';
+  if (a.command === 'databricks' && a.operation === 'auth' && args.map(String).includes('token')) {
+    return 'databricks auth token prints the access token';
+  }
   if (a.command === 'show' && a.flags.has('--reveal')) return 'show --reveal prints the tokens';
   if (a.command === 'netrc' && !a.flags.has('--write')) return 'netrc prints the entries';
   if (a.command === 'git-credential' && a.operation === 'get') return 'git-credential get answers the password';
@@ -81,7 +86,9 @@ export function registerHome(home, env) {
 // Note the files that hold tokens by design for a run of `args` in `env`: the token cache (from
 // --token-cache, TOKENCTL_TOKEN_CACHE, or beside --config / TOKENCTL_CONFIG / the default config),
 // the netrc file ($NETRC, ~/.netrc, netrc --file), exec's BEARER_TOKEN_FILE under XDG_RUNTIME_DIR
-// (pid: tokenctl's). Only for registered homes.
+// (pid: tokenctl's), and the Databricks profile file ($DATABRICKS_CONFIG_FILE, ~/.databrickscfg),
+// which holds an M2M profile's client_secret by design (tokenctl only reads it). Only for
+// registered homes.
 function noteSecretFiles(args, env, pid) {
   const files = env.HOME ? homes.get(path.resolve(env.HOME))?.files : undefined;
   if (!files) return;
@@ -91,6 +98,7 @@ function noteSecretFiles(args, env, pid) {
   files.add(path.resolve(a.values['--token-cache'] || env.TOKENCTL_TOKEN_CACHE
     || path.join(path.dirname(config), 'token-cache.json')));
   files.add(path.resolve(env.NETRC || path.join(env.HOME, '.netrc')));
+  files.add(path.resolve(env.DATABRICKS_CONFIG_FILE || path.join(env.HOME, '.databrickscfg')));
   if (a.command === 'netrc' && a.values['--file']) files.add(path.resolve(a.values['--file']));
   if (a.command === 'exec' && env.XDG_RUNTIME_DIR?.startsWith('/') && pid) {
     files.add(path.join(env.XDG_RUNTIME_DIR, 'tokenctl', `bearer-token-${pid}`));
@@ -106,7 +114,7 @@ export function trackRun(bin, args, env, child, out) {
       if (!pendingRuns.delete(run)) return;
       appendRecord('runs', {
         test: TEST_FILE, seq: run.seq, pid: run.pid, argv: [bin, ...args],
-        stdoutSecret: stdoutCarriesSecrets(args), code: result.code ?? null, signal: result.signal ?? null,
+        stdoutSecret: stdoutCarriesSecrets(args, bin), code: result.code ?? null, signal: result.signal ?? null,
         timedOut: result.timedOut ?? false, unfinished, ms: Date.now() - run.started,
         stdout: out.stdout, stderr: out.stderr,
       });
@@ -144,8 +152,8 @@ function recordFile(home, file, secret) {
 }
 
 // Record every file of one home. Rules: symlinks are not followed (a target in the home is
-// recorded where it lies); the token cache, the netrc file, exec's token file and their
-// temporaries are marked secret; a visible folder directly in the home that tokenctl was not
+// recorded where it lies); the token cache, the netrc file, exec's token file, .databrickscfg
+// and their temporaries are marked secret; a visible folder directly in the home that tokenctl was not
 // told to write into is the test's own (exec.test.mjs's `work`, where its command saves the tokens
 // it read) and only named; everything else (.config, .cache, .local, ..., files in the home) is
 // recorded whole.
