@@ -105,7 +105,7 @@ std::string databrickscfg_path() {
 
 std::optional<DatabricksConfig> load_databrickscfg(const std::string& path) {
   if (path.empty()) return std::nullopt;
-  const auto text = read_file(path, k_databrickscfg_max_bytes + 1, ErrorKind::config);
+  const auto text = read_file(path, k_databrickscfg_max_bytes, ErrorKind::config);
   if (!text) return std::nullopt;
   return parse_databrickscfg(*text, path);
 }

@@ -146,7 +146,7 @@ describe('token exchange (RFC 8693) with CI identity tokens', () => {
     assert.equal((await server.whoami(next)).status, 200);
   });
 
-  test('GitHub Actions variables missing: exit 5 naming them and `permissions: id-token: write`, no request', { todo: 'tokenctl bug: the exit-5 check comes after discovery (the server sees GET /.well-known/oauth-authorization-server and /.well-known/openid-configuration first); and with both variables unset only ACTIONS_ID_TOKEN_REQUEST_URL is said to be "not set"' }, async () => {
+  test('GitHub Actions variables missing: exit 5 naming them and `permissions: id-token: write`, no request', async () => {
     const keys = { subject_token: 'github-actions', subject_audience: te.defaultAudience, client_id: 'tokenctl', scopes: ['api'] };
     for (const [what, extra] of [['both', {}], ['the request token', { ACTIONS_ID_TOKEN_REQUEST_URL: gh.url }],
       ['the URL', { ACTIONS_ID_TOKEN_REQUEST_TOKEN: gh.requestToken }]]) {
@@ -162,21 +162,6 @@ describe('token exchange (RFC 8693) with CI identity tokens', () => {
       assert.equal(fs.existsSync(cachePath(env)), false, 'no cache written');
       assert.deepEqual((await server.requests()).map((q) => `${q.endpoint} ${q.path}`), [], `${what}: no request at all`);
     }
-  });
-
-  test('GitHub Actions variables missing: exit 5, the variable and `permissions: id-token: write` named, nothing fetched or exchanged', async () => {
-    // The part of the test above that holds today (the requests made are discovery only).
-    const env = freshEnv(server, only());
-    writeConfig(env, exchangeProfile('ci', { subject_token: 'github-actions', client_id: 'tokenctl', scopes: ['api'] }));
-    await server.reset();
-    const r = await runTokenctl(['token', '-p', 'ci'], { env });
-    assertFailed(r, 5);
-    assert.match(r.stderr, /ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set/);
-    assert.match(r.stderr, /ACTIONS_ID_TOKEN_REQUEST_TOKEN/);
-    assert.match(r.stderr, /`permissions: id-token: write`/);
-    const log = await server.requests();
-    assert.deepEqual([fetches(log).length, exchanges(log).length], [0, 0]);
-    assert.ok(log.every((q) => ['discovery', 'metadata', 'other'].includes(q.endpoint)), log.map((q) => q.endpoint).join(', '));
   });
 
   test('the token service refusing (a wrong request token): exit 4, no exchange, no cache', async () => {
@@ -299,7 +284,7 @@ describe('token exchange (RFC 8693) with CI identity tokens', () => {
     assert.equal(readCache(env).tokens.k8s.access_token, two, 'the cache kept');
   });
 
-  test('file:PATH writable by others on a first run: refused (exit 1) before any request', { todo: 'tokenctl bug: with no token set cached, discovery (two requests) comes before the file is checked' }, async () => {
+  test('file:PATH writable by others on a first run: refused (exit 1) before any request', async () => {
     const env = freshEnv(server, only());
     const dir = path.join(env.HOME, 'ci');
     fs.mkdirSync(dir, { mode: 0o700 });
@@ -399,7 +384,7 @@ describe('token exchange (RFC 8693) with CI identity tokens', () => {
     assert.equal(readCache(env).tokens.ci.access_token, JSON.parse(log[1].response).access_token);
   });
 
-  test('a token_exchange profile without scopes sends no scope; without client_id, no client_id', { todo: 'tokenctl bug: it sends scope=openid offline_access (the server answers invalid_scope) and client_id=tokenctl' }, async () => {
+  test('a token_exchange profile without scopes sends no scope; without client_id, no client_id', async () => {
     const env = githubEnv();
     writeConfig(env, exchangeProfile('ci', { subject_token: 'github-actions', subject_audience: te.defaultAudience }));
     await server.reset();
@@ -542,7 +527,7 @@ describe('Databricks workload identity federation', () => {
     assert.deepEqual(fs.readdirSync(env.HOME).filter((n) => n.startsWith('.databrickscfg')), ['.databrickscfg'], 'no .bak either');
   });
 
-  test('Databricks defaults: without scopes only scope=all-apis; account-wide federation (no client_id) sends none', { todo: 'tokenctl bug: it sends scope=all-apis offline_access (invalid_scope) and client_id=databricks-cli when none is set' }, async () => {
+  test('Databricks defaults: without scopes only scope=all-apis; account-wide federation (no client_id) sends none', async () => {
     const env = freshEnv(server, only(gh.env));
     const cfg = path.join(env.HOME, '.databrickscfg');
     fs.writeFileSync(cfg, ['[ws]', `host = ${db.host}`, 'auth_type = github-oidc', `client_id = ${db.federationClientId}`, '',

@@ -447,9 +447,7 @@ describe('tokens shaped for the consumer (resources, narrower scopes, token exch
       }
     });
 
-    test('list and show count the variants (cli.md: "list and show count the variants")', {
-      todo: 'tokenctl bug: list and show say nothing about the variants a set holds',
-    }, async () => {
+    test('list and show count the variants', async () => {
       const env = await loggedIn();
       for (const shape of [['--scope', 'openid'], ['--resource', API]]) {
         printedLine(await runTokenctl(['token', '-p', 'dev', ...shape], { env }));
