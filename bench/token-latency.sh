@@ -7,7 +7,7 @@
 #   bench/token-latency.sh [PATH/TO/tokenctl]        (default: build/tokenctl)
 #
 # Needs hyperfine and GNU time (apt-get install hyperfine time); gh is optional (apt-get install gh).
-# Targets (issue 5): median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB;
+# Targets: median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB;
 # >= 25x faster than gh auth token.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -24,7 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string written = tokenctl::upsert_profile(text, added, "config.toml");
     const tokenctl::Config after = tokenctl::parse_config(written, "config.toml");
     if (after.find("fuzz-new") == nullptr || after.profiles.size() < c.profiles.size()) __builtin_trap();
-  } catch (const tokenctl::Error&) {
-  }
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

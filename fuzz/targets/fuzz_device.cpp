@@ -9,7 +9,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto d = tokenctl::parse_device_authorization(r, "https://as.example/device");
     if (d.device_code.empty() || d.interval.count() <= 0) __builtin_trap();
-  } catch (const tokenctl::Error&) {
-  }
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

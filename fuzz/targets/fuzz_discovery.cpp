@@ -9,7 +9,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto e = tokenctl::parse_metadata(body, "https://as.example", "https://as.example/.well-known/x");
     if (e.issuer != "https://as.example") __builtin_trap();
-  } catch (const tokenctl::Error&) {
-  }
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)tokenctl::describe_subject(*claims);
   }
   try {
-    tokenctl::check_id_token(token, {"https://as.example", "tokenctl", "n", tokenctl::TimePoint(tokenctl::Seconds(1'800'000'000))});
-  } catch (const tokenctl::Error&) {
-  }
+    tokenctl::check_id_token(
+        token, {"https://as.example", "tokenctl", "n", tokenctl::TimePoint(tokenctl::Seconds(1'800'000'000))});
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

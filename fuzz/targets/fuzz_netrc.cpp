@@ -21,7 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& b : after.blocks)
       if (b.name == "api.example.com" && b.password == "NEWTOKEN.abc-123") ++ours;
     if (ours != 1 || after.problem) __builtin_trap();
-  } catch (const tokenctl::Error&) {
-  }
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

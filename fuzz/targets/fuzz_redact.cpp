@@ -9,14 +9,16 @@
 
 namespace {
 
-constexpr const char* k_types[] = {"application/json", "text/html", "application/x-www-form-urlencoded", "text/plain", ""};
+constexpr const char* k_types[] = {"application/json", "text/html", "application/x-www-form-urlencoded", "text/plain",
+                                   ""};
 
 void check_against_parser(const std::string& type, const std::string& body) {
   tokenctl::TokenResponse r;
   try {
-    r = tokenctl::parse_token_response(tokenctl::HttpResponse{200, {{"Content-Type", type}}, body}, "https://as.example/t");
+    r = tokenctl::parse_token_response(tokenctl::HttpResponse{200, {{"Content-Type", type}}, body},
+                                       "https://as.example/t");
   } catch (...) {
-    return;  // refused: nothing is stored, and -v prints it redacted all the same
+    return; // refused: nothing is stored, and -v prints it redacted all the same
   }
   const std::string shown = tokenctl::redact_body(type, body);
   for (const std::string* token : {&r.access_token, &r.refresh_token, &r.id_token})
@@ -32,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)tokenctl::redact_url(noise);
   if (size > 0) check_against_parser(k_types[data[0] % 5], noise.substr(1));
   const std::string secret = "Zq9SECRETzq9";
-  if (noise.find(secret) != std::string::npos) return 0;  // the fuzzer may learn the marker itself
+  if (noise.find(secret) != std::string::npos) return 0; // the fuzzer may learn the marker itself
   const std::string json = "{\"refresh_token\":\"" + secret + "\"," + noise;
   if (tokenctl::redact_json(json).find(secret) != std::string::npos) __builtin_trap();
   const std::string form = "refresh_token=" + secret + "&" + noise;

@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto t = tokenctl::parse_token_response(r, "https://as.example/token");
     if (t.access_token.empty()) __builtin_trap();
-  } catch (const tokenctl::Error&) {
-  }
+  } catch (const tokenctl::Error&) {}
   return 0;
 }

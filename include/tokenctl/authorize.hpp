@@ -23,8 +23,8 @@ struct AuthorizationRequest {
   std::vector<std::string> scopes;
   std::string state;
   std::string code_challenge;
-  std::string nonce;                             // "" when openid is not requested
-  std::vector<std::pair<std::string, std::string>> extra_params;  // the profile's auth_params
+  std::string nonce;                                             // "" when openid is not requested
+  std::vector<std::pair<std::string, std::string>> extra_params; // the profile's auth_params
 };
 
 // Return the authorization URL: response_type=code, S256 challenge, state, nonce, scope,
@@ -33,8 +33,8 @@ std::string authorization_url(const AuthorizationRequest& request);
 
 struct CallbackExpectation {
   std::string state;
-  std::string issuer;                            // "" when unknown
-  bool iss_required = false;                     // the server advertises RFC 9207
+  std::string issuer;        // "" when unknown
+  bool iss_required = false; // the server advertises RFC 9207
 };
 
 struct CallbackResult {
@@ -43,8 +43,8 @@ struct CallbackResult {
   // foreign: not this login's state (none, another, a malformed query): a forged or stale
   // redirect that anyone on the machine can send, so it is ignored and the login goes on waiting.
   enum class Kind { code, denied, rejected, foreign } kind = Kind::rejected;
-  std::string code;                              // Kind::code
-  std::string error;                             // the server's error, or why it was rejected
+  std::string code;  // Kind::code
+  std::string error; // the server's error, or why it was rejected
   std::string error_description;
 };
 

@@ -19,14 +19,14 @@ inline constexpr int k_databricks_redirect_port = 8020;
 struct ClientSettings {
   bool databricks = false;
   std::string client_id;
-  std::vector<std::string> scopes;               // what to ask for; empty: send no scope
-  int redirect_port = 0;                         // 0: any free port
-  std::string redirect_host;                     // "127.0.0.1" (OIDC) or "localhost" (Databricks)
-  std::string redirect_path;                     // "/callback" (OIDC) or "" (Databricks)
-  std::string issuer;                            // what discovery's `issuer` must equal
-  std::vector<std::string> discovery_urls;       // tried in order; empty: no discovery
-  std::optional<Endpoints> fallback;             // used when discovery is skipped or finds nothing
-  Endpoints pinned;                              // the endpoints the profile names: they win over discovery
+  std::vector<std::string> scopes;         // what to ask for; empty: send no scope
+  int redirect_port = 0;                   // 0: any free port
+  std::string redirect_host;               // "127.0.0.1" (OIDC) or "localhost" (Databricks)
+  std::string redirect_path;               // "/callback" (OIDC) or "" (Databricks)
+  std::string issuer;                      // what discovery's `issuer` must equal
+  std::vector<std::string> discovery_urls; // tried in order; empty: no discovery
+  std::optional<Endpoints> fallback;       // used when discovery is skipped or finds nothing
+  Endpoints pinned;                        // the endpoints the profile names: they win over discovery
   std::optional<std::string> client_secret_env;
 };
 

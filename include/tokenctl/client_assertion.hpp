@@ -12,19 +12,19 @@
 namespace tokenctl {
 
 inline constexpr std::string_view k_client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-// The longest lifetime an assertion gets (cli.md: "at most 5 minutes").
+// The longest lifetime an assertion gets (the man page: "at most 5 minutes").
 inline constexpr Seconds k_max_assertion_lifetime{300};
 // The fewest random bytes behind a `jti`.
 inline constexpr std::size_t k_assertion_jti_bytes = 16;
 
 struct ClientAssertionRequest {
-  std::string client_id;                         // `iss` and `sub`
-  std::string audience;                          // `aud`: the token endpoint
-  std::string alg;                               // "RS256", "PS256", "ES256"; "" for the key's default
-  std::string kid;                               // the header's `kid`; "" for none
-  TimePoint now;                                 // `iat` and `nbf`
-  Seconds lifetime{300};                         // `exp` = now + lifetime, clamped to 1..300 s
-  std::string jti;                               // base64url of 16+ random bytes (assertion_jti)
+  std::string client_id; // `iss` and `sub`
+  std::string audience;  // `aud`: the token endpoint
+  std::string alg;       // "RS256", "PS256", "ES256"; "" for the key's default
+  std::string kid;       // the header's `kid`; "" for none
+  TimePoint now;         // `iat` and `nbf`
+  Seconds lifetime{300}; // `exp` = now + lifetime, clamped to 1..300 s
+  std::string jti;       // base64url of 16+ random bytes (assertion_jti)
 };
 
 // Return a fresh `jti`: base64url of k_assertion_jti_bytes bytes from `random`.

@@ -29,46 +29,47 @@ std::string_view grant_name(Grant g);
 
 struct Profile {
   std::string name;
-  std::string host;                              // required; https, or http for loopback hosts
+  std::string host; // required; https, or http for loopback hosts
   std::optional<std::string> client_id;
   std::optional<std::vector<std::string>> scopes;
   std::optional<std::string> account_id;
   Provider provider = Provider::automatic;
   Grant grant = Grant::authorization_code;
-  std::optional<std::string> client_secret_env;  // name of an environment variable
-  std::optional<int> redirect_port;              // 0..65535; 0 = any free port
+  std::optional<std::string> client_secret_env; // name of an environment variable
+  std::optional<int> redirect_port;             // 0..65535; 0 = any free port
   std::optional<std::string> authorization_endpoint;
   std::optional<std::string> token_endpoint;
   std::optional<std::string> revocation_endpoint;
-  std::optional<std::string> ca_file;            // as resolved: a relative path is relative to the config file
+  std::optional<std::string> ca_file; // as resolved: a relative path is relative to the config file
   std::optional<AuthMethod> token_endpoint_auth_method;
   // CI without secrets (grant = "token_exchange", client assertions):
-  std::optional<std::string> subject_token;      // where the identity token comes from (see identity.hpp)
-  std::optional<std::string> subject_token_type; // default: urn:ietf:params:oauth:token-type:jwt (profile: access_token)
-  std::optional<std::string> subject_audience;   // the audience asked of the CI token service
-  std::optional<std::string> audience;           // RFC 8693 parameters sent when set
+  std::optional<std::string> subject_token; // where the identity token comes from (see identity.hpp)
+  std::optional<std::string>
+      subject_token_type;                      // default: urn:ietf:params:oauth:token-type:jwt (profile: access_token)
+  std::optional<std::string> subject_audience; // the audience asked of the CI token service
+  std::optional<std::string> audience;         // RFC 8693 parameters sent when set
   std::optional<std::string> resource;
   std::optional<std::string> requested_token_type;
-  std::optional<std::string> client_assertion;   // an identity-token source used as the client assertion
+  std::optional<std::string> client_assertion; // an identity-token source used as the client assertion
   std::optional<std::string> client_assertion_key_file;
-  std::optional<std::string> client_assertion_alg;  // RS256, PS256, ES256
+  std::optional<std::string> client_assertion_alg; // RS256, PS256, ES256
   std::optional<std::string> client_assertion_kid;
-  Storage storage = Storage::file;               // the profile's `storage`, else the config's, else file
-  bool storage_set = false;                      // the profile names its own storage
+  Storage storage = Storage::file; // the profile's `storage`, else the config's, else file
+  bool storage_set = false;        // the profile names its own storage
   ProfileOrigin origin = ProfileOrigin::config;
-  std::optional<std::string> inline_secret;      // .databrickscfg's client_secret: memory only, never written
+  std::optional<std::string> inline_secret; // .databrickscfg's client_secret: memory only, never written
   std::optional<Seconds> refresh_margin;
   std::optional<std::string> netrc_login;
-  std::vector<std::pair<std::string, std::string>> auth_params;  // in file order
-  long line = 0;                                 // line of the profile's table header
+  std::vector<std::pair<std::string, std::string>> auth_params; // in file order
+  long line = 0;                                                // line of the profile's table header
 };
 
 struct Config {
-  std::string path;                              // the file it came from (for messages)
-  bool exists = false;                           // false: no file, an empty config
+  std::string path;    // the file it came from (for messages)
+  bool exists = false; // false: no file, an empty config
   std::optional<std::string> default_profile;
-  Storage storage = Storage::file;               // the top-level `storage`: every profile's default
-  std::vector<Profile> profiles;                 // in file order
+  Storage storage = Storage::file; // the top-level `storage`: every profile's default
+  std::vector<Profile> profiles;   // in file order
 
   // Return the profile of that name, or nullptr.
   [[nodiscard]] const Profile* find(std::string_view name) const;

@@ -52,16 +52,16 @@ inline constexpr std::size_t k_databrickscfg_max_line_bytes = 64 * 1024;
 
 // One `key = value` line.
 struct DatabricksValue {
-  std::string key;                               // lowercased
-  std::string value;                             // trimmed; may be a secret (client_secret, token, password): never print it
+  std::string key;   // lowercased
+  std::string value; // trimmed; may be a secret (client_secret, token, password): never print it
   long line = 0;
-  std::string problem;                           // "" or why the Go and Python SDKs read this value differently
+  std::string problem; // "" or why the Go and Python SDKs read this value differently
 };
 
 struct DatabricksSection {
-  std::string name;                              // as written; may hold any text: sanitize before printing
-  long line = 0;                                 // line of its first header
-  std::vector<DatabricksValue> keys;             // in file order, each key once
+  std::string name;                  // as written; may hold any text: sanitize before printing
+  long line = 0;                     // line of its first header
+  std::vector<DatabricksValue> keys; // in file order, each key once
 
   // Return the entry of key `key` (lowercase), or nullptr.
   [[nodiscard]] const DatabricksValue* find(std::string_view key) const;
@@ -69,15 +69,15 @@ struct DatabricksSection {
 
 // [__settings__]: which profile the Databricks tools use when none is named.
 struct DatabricksSettings {
-  long line = 0;                                 // 0: no [__settings__] section
-  std::optional<DatabricksValue> default_profile;  // unset when empty or naming __settings__ (the CLI ignores
-                                                   // that); a value the SDKs read differently is refused
-  std::optional<DatabricksValue> auth_storage;   // unset when empty; check its `problem` before use
+  long line = 0;                                  // 0: no [__settings__] section
+  std::optional<DatabricksValue> default_profile; // unset when empty or naming __settings__ (the CLI ignores
+                                                  // that); a value the SDKs read differently is refused
+  std::optional<DatabricksValue> auth_storage;    // unset when empty; check its `problem` before use
 };
 
 struct DatabricksConfig {
-  std::string path;                              // the file it came from (for messages)
-  std::vector<DatabricksSection> sections;       // in file order, [DEFAULT] included, [__settings__] not
+  std::string path;                        // the file it came from (for messages)
+  std::vector<DatabricksSection> sections; // in file order, [DEFAULT] included, [__settings__] not
   DatabricksSettings settings;
 
   // Return the section of that exact name (case-sensitive, as in both SDKs), or nullptr.
@@ -117,26 +117,26 @@ enum class DatabricksAuthKind { browser_login, client_credentials, token_exchang
 enum class DatabricksIdTokenSource { none, github_actions, azure_devops, env, file };
 
 struct DatabricksProfileSpec {
-  std::string name;                              // the section name ("DEFAULT" for [DEFAULT])
-  long line = 0;                                 // line of its header
-  std::string host;                              // "https://HOST[:PORT]" as the SDKs normalise it (a missing scheme
-                                                 // is https, path and query dropped); "" when not set
+  std::string name; // the section name ("DEFAULT" for [DEFAULT])
+  long line = 0;    // line of its header
+  std::string host; // "https://HOST[:PORT]" as the SDKs normalise it (a missing scheme
+                    // is https, path and query dropped); "" when not set
   std::optional<std::string> account_id;
   std::optional<std::string> workspace_id;
-  std::optional<std::string> auth_type;          // as written
-  std::vector<std::string> scopes;               // comma-separated in the file; empty: not set
+  std::optional<std::string> auth_type; // as written
+  std::vector<std::string> scopes;      // comma-separated in the file; empty: not set
   std::optional<std::string> client_id;
   bool has_client_secret = false;
   long client_secret_line = 0;
-  std::string client_secret;                     // SECRET: only for the token request; never print, log or put in argv
-  std::optional<int> oauth_callback_port;        // 0..65535
-  std::optional<std::string> oidc_token_env;     // as set (env-oidc defaults to DATABRICKS_OIDC_TOKEN: see subject_token)
-  std::optional<std::string> id_token_file;      // databricks_id_token_filepath (Go) or oidc_token_filepath (Python)
-  std::optional<std::string> audience;           // audience (Go) or token_audience (Python)
+  std::string client_secret;                 // SECRET: only for the token request; never print, log or put in argv
+  std::optional<int> oauth_callback_port;    // 0..65535
+  std::optional<std::string> oidc_token_env; // as set (env-oidc defaults to DATABRICKS_OIDC_TOKEN: see subject_token)
+  std::optional<std::string> id_token_file;  // databricks_id_token_filepath (Go) or oidc_token_filepath (Python)
+  std::optional<std::string> audience;       // audience (Go) or token_audience (Python)
   DatabricksAuthKind kind = DatabricksAuthKind::browser_login;
   DatabricksIdTokenSource source = DatabricksIdTokenSource::none;
-  std::string subject_token;                     // token_exchange: "github-actions", "azure-devops", "env:NAME" or "file:PATH"
-  std::string unsupported_reason;                // unsupported: why, to follow "profile NAME in PATH "
+  std::string subject_token;      // token_exchange: "github-actions", "azure-devops", "env:NAME" or "file:PATH"
+  std::string unsupported_reason; // unsupported: why, to follow "profile NAME in PATH "
 };
 
 // Return the profile of every section with at least one key, [DEFAULT] included, in file order

@@ -18,7 +18,7 @@ struct DeviceAuthorization {
   std::string device_code;
   std::string user_code;
   std::string verification_uri;
-  std::string verification_uri_complete;         // "" when the server sent none
+  std::string verification_uri_complete; // "" when the server sent none
   Seconds expires_in{0};
   Seconds interval = k_default_device_interval;
 };

@@ -6,7 +6,7 @@
 
 namespace tokenctl {
 
-// Exit statuses of the user contract (cli.md, "Exit status").
+// Exit statuses of the user contract (the man page, "Exit status").
 enum class ErrorKind { failure = 1, usage = 2, login_required = 3, network = 4, config = 5 };
 
 class Error : public std::runtime_error {
@@ -28,8 +28,7 @@ private:
 
 // Throw a configuration error of the form "FILE:LINE: message" (exit 5).
 [[noreturn]] inline void throw_config_error(const std::string& file, long line, const std::string& message) {
-  throw Error(ErrorKind::config, line > 0 ? file + ":" + std::to_string(line) + ": " + message
-                                          : file + ": " + message);
+  throw Error(ErrorKind::config, line > 0 ? file + ":" + std::to_string(line) + ": " + message : file + ": " + message);
 }
 
 } // namespace tokenctl

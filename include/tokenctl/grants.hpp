@@ -64,7 +64,7 @@ inline constexpr std::string_view k_token_type_access_token = "urn:ietf:params:o
 struct ExchangeRequest {
   std::string subject_token;
   std::string subject_token_type{k_token_type_jwt};
-  std::string audience;                          // each sent only when set
+  std::string audience; // each sent only when set
   std::string resource;
   std::string requested_token_type;
   std::vector<std::string> scopes;

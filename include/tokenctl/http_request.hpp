@@ -16,11 +16,11 @@ inline constexpr std::size_t k_max_header_count = 64;
 
 struct RequestHead {
   std::string method;
-  std::string target;                                        // as sent: path and query
-  std::string path;                                          // target before '?'
-  std::string query;                                         // target after '?', "" if none
-  std::string version;                                       // "HTTP/1.1" or "HTTP/1.0"
-  std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
+  std::string target;                                       // as sent: path and query
+  std::string path;                                         // target before '?'
+  std::string query;                                        // target after '?', "" if none
+  std::string version;                                      // "HTTP/1.1" or "HTTP/1.0"
+  std::vector<std::pair<std::string, std::string>> headers; // names as sent, values trimmed
 
   // Return how many header fields have this name (case-insensitive).
   [[nodiscard]] std::size_t count(std::string_view name) const;
@@ -29,10 +29,10 @@ struct RequestHead {
 };
 
 enum class HeadStatus {
-  ok,           // `head` is set; `size` bytes (up to and including the blank line) were used
-  incomplete,   // no blank line yet and no limit passed: read more bytes
-  bad_request,  // malformed: answer 400
-  too_large     // request line over 8 KiB, header block over 16 KiB or over 64 fields: answer 431
+  ok,          // `head` is set; `size` bytes (up to and including the blank line) were used
+  incomplete,  // no blank line yet and no limit passed: read more bytes
+  bad_request, // malformed: answer 400
+  too_large    // request line over 8 KiB, header block over 16 KiB or over 64 fields: answer 431
 };
 
 struct HeadParse {

@@ -13,7 +13,7 @@ namespace tokenctl {
 
 struct IdentitySource {
   enum class Kind { github_actions, azure_devops, env, file, profile } kind = Kind::env;
-  std::string argument;                          // env: the variable; file: the path; profile: the name
+  std::string argument; // env: the variable; file: the path; profile: the name
 };
 
 // Return "" if `text` names a source ("github-actions", "azure-devops", "env:NAME", "file:PATH",
@@ -32,8 +32,8 @@ std::string describe_identity_source(const IdentitySource& source);
 struct CiVariables {
   std::optional<std::string> request_url;
   std::optional<std::string> request_token;
-  std::optional<std::string> collection_uri;     // Azure DevOps SYSTEM_COLLECTIONURI
-  std::optional<std::string> plan_id;            // SYSTEM_PLANID, SYSTEM_TEAMPROJECTID, SYSTEM_JOBID for that form
+  std::optional<std::string> collection_uri; // Azure DevOps SYSTEM_COLLECTIONURI
+  std::optional<std::string> plan_id;        // SYSTEM_PLANID, SYSTEM_TEAMPROJECTID, SYSTEM_JOBID for that form
   std::optional<std::string> project_id;
   std::optional<std::string> job_id;
 };
@@ -45,7 +45,8 @@ HttpRequest identity_token_request(IdentitySource::Kind kind, const CiVariables&
                                    const std::string& ca_file);
 // Return the identity token in a CI service's answer ({"value"} or {"oidcToken"}); throw
 // Error(network) for server trouble, Error(failure) for a refusal or an answer without a JWT.
-std::string parse_identity_token_answer(IdentitySource::Kind kind, const HttpResponse& response, const std::string& url);
+std::string parse_identity_token_answer(IdentitySource::Kind kind, const HttpResponse& response,
+                                        const std::string& url);
 
 // Return "" when `token` can be sent as a subject token or assertion (a compact JWT, at most
 // 32 KiB), else why not (never quoting it).

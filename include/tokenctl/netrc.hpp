@@ -1,5 +1,5 @@
 // The .netrc file: a parser that reads it the way curl does, and a merger that replaces or adds
-// tokenctl's entries while keeping every other byte (standards.md section 9, NRC-1 to NRC-8).
+// tokenctl's entries while keeping every other byte.
 //
 // Spans. Each block (a `machine` or `default` entry, or a `macdef` macro) records the bytes it
 // owns, [begin, end):
@@ -30,7 +30,7 @@ namespace tokenctl {
 
 // One credential: what tokenctl writes, and what a parsed entry holds.
 struct NetrcEntry {
-  std::string machine;                           // lowercase host name
+  std::string machine; // lowercase host name
   std::string login;
   std::string password;
 };
@@ -39,36 +39,36 @@ enum class NetrcBlockKind { machine, default_entry, macdef };
 
 struct NetrcBlock {
   NetrcBlockKind kind = NetrcBlockKind::machine;
-  std::string name;                              // machine: host as written, unquoted; macdef: macro name
-  std::string login;                             // first `login` value ("" if none)
-  std::string password;                          // first `password` value ("" if none)
+  std::string name;     // machine: host as written, unquoted; macdef: macro name
+  std::string login;    // first `login` value ("" if none)
+  std::string password; // first `password` value ("" if none)
   bool has_login = false;
   bool has_password = false;
-  std::size_t begin = 0;                         // see the spans rule above
-  std::size_t end = 0;                           // one past the last byte
-  std::size_t comment_begin = 0;                 // start of the comment lines above; == begin if none
-  std::size_t line = 0;                          // 1-based line of the keyword
-  bool terminated = true;                        // macdef: closed by an empty line before the end of text
+  std::size_t begin = 0;         // see the spans rule above
+  std::size_t end = 0;           // one past the last byte
+  std::size_t comment_begin = 0; // start of the comment lines above; == begin if none
+  std::size_t line = 0;          // 1-based line of the keyword
+  bool terminated = true;        // macdef: closed by an empty line before the end of text
 };
 
 // Why a text cannot be rewritten safely (its consumers would disagree, or curl rejects it).
 struct NetrcProblem {
-  std::size_t line = 0;                          // 1-based
-  std::string message;                           // never quotes values from the file
+  std::size_t line = 0; // 1-based
+  std::string message;  // never quotes values from the file
 };
 
 struct NetrcFile {
-  std::vector<NetrcBlock> blocks;                // in text order
-  std::optional<NetrcProblem> problem;           // the first one; blocks after it are not listed
-  bool crlf = false;                             // the first line ends with "\r\n"
+  std::vector<NetrcBlock> blocks;      // in text order
+  std::optional<NetrcProblem> problem; // the first one; blocks after it are not listed
+  bool crlf = false;                   // the first line ends with "\r\n"
 };
 
 // What merge_netrc did, for the command to tell the user (no token bytes anywhere).
 struct MergeReport {
-  std::vector<std::string> replaced;             // machines whose first entry was rewritten
-  std::vector<std::string> added;                // machines given a new entry
-  std::size_t duplicates_removed = 0;            // later entries of the same machines, removed
-  std::vector<std::string> warnings;             // long password lines, a default that is not last
+  std::vector<std::string> replaced;  // machines whose first entry was rewritten
+  std::vector<std::string> added;     // machines given a new entry
+  std::size_t duplicates_removed = 0; // later entries of the same machines, removed
+  std::vector<std::string> warnings;  // long password lines, a default that is not last
 };
 
 // Return the blocks of a netrc text and its first problem; never throws on any input.

@@ -1,5 +1,7 @@
 // Ports: the interfaces through which the core and the commands reach the outside world.
-// Production implementations live in src/net and src/sys; tests substitute their own.
+// Production implementations: HttpClient in src/net (over the network module); RandomSource,
+// Hasher and Signer in src/sys/net_module (OpenSSL, in the module); Browser and WallClock in
+// src/sys; SecretStore in src/sys/keyring. Tests substitute their own.
 #pragma once
 
 #include <chrono>
@@ -21,13 +23,13 @@ struct HttpRequest {
   std::string url;
   Headers headers;
   std::string body;
-  std::string ca_file;                           // extra trusted CAs (PEM file), "" for none
-  bool follow_redirects = false;                 // never for credential-bearing POSTs
+  std::string ca_file;           // extra trusted CAs (PEM file), "" for none
+  bool follow_redirects = false; // never for credential-bearing POSTs
 };
 
 struct HttpResponse {
   long status = 0;
-  Headers headers;                               // names as received
+  Headers headers; // names as received
   std::string body;
 
   // Return the first header of that name (case-insensitive), or "".
@@ -95,9 +97,10 @@ public:
   virtual bool open(const std::string& url, std::string& why_not) = 0;
 };
 
-// Where refresh tokens are kept: by profile and issuer (a profile pointed at another server gets
-// another item). Implementations: the token cache itself (storage = "file") and the desktop's
-// Secret Service (storage = "keyring", src/sys/keyring.hpp).
+// Where refresh tokens are kept outside the token cache: by profile and issuer (a profile pointed
+// at another server gets another item). The one implementation is the desktop's Secret Service
+// (storage = "keyring", src/sys/keyring.hpp); with storage = "file" the refresh token is simply a
+// field of the cached token set (src/cli/secret_storage.cpp chooses).
 class SecretStore {
 public:
   virtual ~SecretStore() = default;

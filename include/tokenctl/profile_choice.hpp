@@ -14,7 +14,7 @@ enum class ProfileSource { flag, environment, profile_file, default_profile, fal
 struct ProfileChoice {
   std::string name;
   ProfileSource source = ProfileSource::fallback;
-  std::string file;                              // the .tokenctl-profile that named it, if any
+  std::string file; // the .tokenctl-profile that named it, if any
 };
 
 // The name of a project's profile file, looked for from the working folder upwards.

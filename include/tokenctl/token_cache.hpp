@@ -17,7 +17,7 @@ inline constexpr std::size_t k_token_cache_max_bytes = 16u * 1024u * 1024u;
 inline constexpr int k_token_cache_max_depth = 32;
 
 struct TokenCache {
-  std::map<std::string, TokenSet> tokens;        // by profile name
+  std::map<std::string, TokenSet> tokens; // by profile name
 };
 
 // Parse cache bytes; throw Error(failure) naming `path` and how to recover, never quoting the bytes.
@@ -26,7 +26,8 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path);
 // The other profiles' sets are skipped over by a light scan instead of being parsed, so that a
 // cache of thousands of profiles costs little more than reading it; anything the scan cannot
 // vouch for goes through parse_token_cache, so the errors are the same.
-std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile, const std::string& path);
+std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile,
+                                                const std::string& path);
 // Parse one token set (a JSON object) named `name`; throw as parse_token_cache does.
 TokenSet parse_token_set_json(std::string_view set_json, const std::string& name, const std::string& path);
 // Serialize a cache as pretty JSON with a trailing newline; throw Error(failure) when the text

@@ -92,19 +92,19 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
 
 struct TokenResponse {
   std::string access_token;
-  std::string token_type;                        // normalised: "Bearer"
+  std::string token_type; // normalised: "Bearer"
   std::string refresh_token;
   std::string id_token;
-  std::optional<Seconds> expires_in;             // 0 when the server said 0 or less: expired at once
-  std::optional<Seconds> refresh_expires_in;     // refresh_token_expires_in or refresh_expires_in
+  std::optional<Seconds> expires_in;         // 0 when the server said 0 or less: expired at once
+  std::optional<Seconds> refresh_expires_in; // refresh_token_expires_in or refresh_expires_in
   std::optional<std::vector<std::string>> scopes;
-  std::string issued_token_type;                 // RFC 8693; "" when absent
+  std::string issued_token_type; // RFC 8693; "" when absent
 };
 
 // What the caller knows about the request a response answers, for the hints of its errors.
 struct TokenRequestInfo {
-  std::string endpoint;                          // named in messages
-  std::optional<AuthMethod> auth_method;         // how the client authenticated
+  std::string endpoint;                  // named in messages
+  std::optional<AuthMethod> auth_method; // how the client authenticated
 };
 
 // Parse a token endpoint response; throw OAuthError for an `error` member (whatever the status;
@@ -124,9 +124,9 @@ TokenSet new_token_set(const TokenResponse& r, TimePoint sent_at, const std::vec
 TokenSet refreshed_token_set(const TokenSet& old, const TokenResponse& r, TimePoint sent_at);
 
 struct IdTokenExpectation {
-  std::string issuer;                            // "" skips the iss check
+  std::string issuer; // "" skips the iss check
   std::string client_id;
-  std::string nonce;                             // "" skips the nonce check
+  std::string nonce; // "" skips the nonce check
   TimePoint now;
   // After a refresh, the claims of the id token it replaces: the new one must name the same
   // iss, sub and aud (OpenID Connect Core 12.2). nullptr at login.

@@ -13,30 +13,30 @@ namespace tokenctl {
 
 // Endpoints resolved at login (discovery, Databricks rules or profile keys), kept with the token set.
 struct Endpoints {
-  std::string issuer;                            // what the token set is bound to (see binding_mismatch)
+  std::string issuer; // what the token set is bound to (see binding_mismatch)
   std::string authorization_endpoint;
   std::string token_endpoint;
-  std::string revocation_endpoint;               // "" when the server has none
-  std::string device_authorization_endpoint;     // "" when the server has none
-  std::string userinfo_endpoint;                 // OpenID Connect; "" when the server has none
-  std::vector<std::string> grant_types;          // grant_types_supported; empty: not advertised
-  std::vector<std::string> token_endpoint_auth_methods;  // from metadata; empty: not advertised
-  bool iss_parameter_supported = false;          // RFC 9207 authorization_response_iss_parameter_supported
+  std::string revocation_endpoint;                      // "" when the server has none
+  std::string device_authorization_endpoint;            // "" when the server has none
+  std::string userinfo_endpoint;                        // OpenID Connect; "" when the server has none
+  std::vector<std::string> grant_types;                 // grant_types_supported; empty: not advertised
+  std::vector<std::string> token_endpoint_auth_methods; // from metadata; empty: not advertised
+  bool iss_parameter_supported = false;                 // RFC 9207 authorization_response_iss_parameter_supported
 };
 
 struct TokenSet {
   std::string access_token;
   std::string token_type = "Bearer";
-  std::optional<TimePoint> expiry;               // nullopt: the server did not say
-  std::optional<TimePoint> issued_at;            // when the request was sent; for the lifetime
-  std::string refresh_token;                     // "" when none
-  std::optional<TimePoint> refresh_expiry;       // when the refresh token stops working, if the server said
-  bool refresh_in_keyring = false;               // storage = "keyring": the refresh token is there, not here
-  std::string id_token;                          // "" when none
-  std::vector<std::string> scopes;               // granted (or requested, if the server did not say)
-  std::string client_id;                         // the client that obtained it
+  std::optional<TimePoint> expiry;         // nullopt: the server did not say
+  std::optional<TimePoint> issued_at;      // when the request was sent; for the lifetime
+  std::string refresh_token;               // "" when none
+  std::optional<TimePoint> refresh_expiry; // when the refresh token stops working, if the server said
+  bool refresh_in_keyring = false;         // storage = "keyring": the refresh token is there, not here
+  std::string id_token;                    // "" when none
+  std::vector<std::string> scopes;         // granted (or requested, if the server did not say)
+  std::string client_id;                   // the client that obtained it
   Endpoints endpoints;
-  std::string issued_token_type;                 // RFC 8693 exchanges; "" otherwise
+  std::string issued_token_type; // RFC 8693 exchanges; "" otherwise
   // Narrowed tokens obtained with this set's refresh token or access token (token --scope,
   // --resource, --audience), by shape_key(). A variant holds no refresh token or endpoints of its
   // own: the profile's set does.

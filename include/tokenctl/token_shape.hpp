@@ -10,9 +10,9 @@
 namespace tokenctl {
 
 struct TokenShape {
-  std::vector<std::string> scopes;               // --scope "A B": a subset of what the login granted
-  std::string resource;                          // --resource URI
-  std::string audience;                          // --audience NAME (a token exchange)
+  std::vector<std::string> scopes; // --scope "A B": a subset of what the login granted
+  std::string resource;            // --resource URI
+  std::string audience;            // --audience NAME (a token exchange)
 
   // Return whether nothing narrows the token: the profile's own set serves it.
   [[nodiscard]] bool plain() const { return scopes.empty() && resource.empty() && audience.empty(); }

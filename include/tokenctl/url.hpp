@@ -12,12 +12,12 @@ namespace tokenctl {
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 struct Url {
-  std::string scheme;                            // lowercased
-  std::string host;                              // lowercased; IPv6 without brackets
-  int port = -1;                                 // -1: none given
-  std::string path;                              // as written, "" or starting with '/'
-  std::string query;                             // without '?'
-  std::string fragment;                          // without '#'
+  std::string scheme;   // lowercased
+  std::string host;     // lowercased; IPv6 without brackets
+  int port = -1;        // -1: none given
+  std::string path;     // as written, "" or starting with '/'
+  std::string query;    // without '?'
+  std::string fragment; // without '#'
   bool has_query = false;
   bool has_fragment = false;
 };

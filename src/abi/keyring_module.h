@@ -77,8 +77,8 @@ struct tokenctl_keyring_module {
    * LOCKED, and then nothing is written. The secret crosses D-Bus encrypted when the service
    * supports it (dh-ietf1024-sha256-aes128-cbc-pkcs7, as gnome-keyring does); the module's
    * copies are wiped. OK, LOCKED, NO_COLLECTION, NO_SERVICE, TIMEOUT, FAILED. */
-  int (*store)(const char* profile, const char* issuer, const char* label, const char* secret,
-               size_t secret_len, int timeout_ms, char* errbuf, size_t errbuf_len);
+  int (*store)(const char* profile, const char* issuer, const char* label, const char* secret, size_t secret_len,
+               int timeout_ms, char* errbuf, size_t errbuf_len);
 
   /* Find the item of (profile, issuer) in any collection and return its secret: on OK,
    * *secret_out is a new buffer of *len_out bytes followed by a NUL byte (which *len_out does
@@ -88,15 +88,14 @@ struct tokenctl_keyring_module {
    * a locked collection): LOCKED. When several unlocked items match (e.g. copies in two
    * collections), the first the service lists is returned. OK, NOT_FOUND, LOCKED, NO_SERVICE,
    * TIMEOUT, FAILED. */
-  int (*lookup)(const char* profile, const char* issuer, int timeout_ms, char** secret_out,
-                size_t* len_out, char* errbuf, size_t errbuf_len);
+  int (*lookup)(const char* profile, const char* issuer, int timeout_ms, char** secret_out, size_t* len_out,
+                char* errbuf, size_t errbuf_len);
 
   /* Remove every item of (profile, issuer) from every unlocked collection. OK when at least one
    * was removed and none is left in a locked collection; NOT_FOUND when there was none; LOCKED
    * when a matching item is in a locked collection (it stays), or nothing matched while the
    * default collection is locked. NO_SERVICE, TIMEOUT, FAILED. */
-  int (*erase)(const char* profile, const char* issuer, int timeout_ms, char* errbuf,
-               size_t errbuf_len);
+  int (*erase)(const char* profile, const char* issuer, int timeout_ms, char* errbuf, size_t errbuf_len);
 
   /* Wipe (explicit_bzero, len + 1 bytes) and free a buffer returned by lookup. NULL is fine. */
   void (*free_secret)(char* secret, size_t len);

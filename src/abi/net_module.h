@@ -29,20 +29,20 @@ struct tokenctl_http_header {
 };
 
 struct tokenctl_http_request {
-  const char* method;              /* "GET" or "POST" */
-  const char* url;                 /* NUL-terminated */
+  const char* method; /* "GET" or "POST" */
+  const char* url;    /* NUL-terminated */
   const struct tokenctl_http_header* headers;
   size_t header_count;
-  const char* body;                /* may be NULL when body_len == 0 */
+  const char* body; /* may be NULL when body_len == 0 */
   size_t body_len;
-  const char* ca_pem;              /* extra trusted CAs: PEM text the program read (ca_file), or NULL */
+  const char* ca_pem; /* extra trusted CAs: PEM text the program read (ca_file), or NULL */
   size_t ca_pem_len;
   long connect_timeout_ms;
   long total_timeout_ms;
-  size_t max_body_bytes;           /* a longer body aborts the transfer: TOKENCTL_HTTP_TOO_LARGE */
-  int follow_redirects;            /* 0 or 1 */
-  int allow_http;                  /* 1: plain http allowed (the caller checked loopback) */
-  int no_proxy;                    /* 1: connect directly, whatever the proxy environment says
+  size_t max_body_bytes; /* a longer body aborts the transfer: TOKENCTL_HTTP_TOO_LARGE */
+  int follow_redirects;  /* 0 or 1 */
+  int allow_http;        /* 1: plain http allowed (the caller checked loopback) */
+  int no_proxy;          /* 1: connect directly, whatever the proxy environment says
                                       (loopback hosts: a proxy cannot reach them) */
   void* ctx;
   /* Called once per header line of the final response (after the transfer, before on_body),
@@ -77,17 +77,16 @@ enum tokenctl_key_kind {
 /* What jws_sign returns. */
 enum tokenctl_sign_result {
   TOKENCTL_SIGN_OK = 0,
-  TOKENCTL_SIGN_BAD_KEY = 1,   /* the key is unusable, or does not fit alg, or alg is unknown */
-  TOKENCTL_SIGN_FAILED = 2,    /* OpenSSL failed */
-  TOKENCTL_SIGN_TOO_SMALL = 3  /* sig_out is too small: *sig_len is the size needed */
+  TOKENCTL_SIGN_BAD_KEY = 1,  /* the key is unusable, or does not fit alg, or alg is unknown */
+  TOKENCTL_SIGN_FAILED = 2,   /* OpenSSL failed */
+  TOKENCTL_SIGN_TOO_SMALL = 3 /* sig_out is too small: *sig_len is the size needed */
 };
 
 struct tokenctl_net_module {
   int abi_version;
   /* Perform one request; on TOKENCTL_HTTP_OK *status is the HTTP status. errbuf gets a
    * one-line description (never any header or body content). */
-  int (*http_perform)(const struct tokenctl_http_request* request, long* status, char* errbuf,
-                      size_t errbuf_len);
+  int (*http_perform)(const struct tokenctl_http_request* request, long* status, char* errbuf, size_t errbuf_len);
   /* Fill out with n bytes from OpenSSL's CSPRNG; 0 on success. */
   int (*random_bytes)(unsigned char* out, size_t n);
   /* SHA-256 of data into out; 0 on success. */
@@ -100,8 +99,8 @@ struct tokenctl_net_module {
    * SHA-256), "PS256" (RSASSA-PSS, SHA-256, MGF1 SHA-256, salt length 32) or "ES256" (ECDSA P-256
    * SHA-256, written as JWS wants it: R || S, 64 bytes). *sig_len: in, the size of sig_out; out,
    * the signature's length. Returns a tokenctl_sign_result. */
-  int (*jws_sign)(const char* alg, const char* key_pem, size_t key_pem_len, const unsigned char* data,
-                  size_t data_len, unsigned char* sig_out, size_t* sig_len, char* errbuf, size_t errbuf_len);
+  int (*jws_sign)(const char* alg, const char* key_pem, size_t key_pem_len, const unsigned char* data, size_t data_len,
+                  unsigned char* sig_out, size_t* sig_len, char* errbuf, size_t errbuf_len);
   /* Return the tokenctl_key_kind of the key: TOKENCTL_KEY_UNUSABLE (errbuf says why) for text that
    * is not PEM, a public key or certificate, an encrypted key, an RSA key under 2048 bits, an EC
    * key on another curve, or any other kind of key. */

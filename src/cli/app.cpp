@@ -54,11 +54,12 @@ int fail(const Error& e, bool json) {
   std::cout.flush();
   print_error(std::cerr, e);
   if (json) {
-    const nlohmann::json j = {{"error",
-                               {{"exit_code", e.exit_code()},
-                                {"kind", kind_name(e.kind())},
-                                {"message", sanitize(e.what())},
-                                {"hint", e.hint().empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize(e.hint()))}}}};
+    const nlohmann::json j = {
+        {"error",
+         {{"exit_code", e.exit_code()},
+          {"kind", kind_name(e.kind())},
+          {"message", sanitize(e.what())},
+          {"hint", e.hint().empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize(e.hint()))}}}};
     std::cout << json_text(j) << '\n';
   }
   return e.exit_code();
@@ -92,10 +93,10 @@ int run_with(int argc, char** argv) {
   app.fallthrough();
   Context ctx(std::cout, std::cerr);
   add_global_options(app, ctx.global);
-  const std::vector<Command> commands = {register_login(app), register_token(app), register_refresh(app),
-                                         register_revoke(app), register_list(app), register_show(app), register_netrc(app),
-                                         register_exec(app), register_git_credential(app),
-                                         register_status(app), register_use(app), register_databricks(app)};
+  const std::vector<Command> commands = {register_login(app),  register_token(app), register_refresh(app),
+                                         register_revoke(app), register_list(app),  register_show(app),
+                                         register_netrc(app),  register_exec(app),  register_git_credential(app),
+                                         register_status(app), register_use(app),   register_databricks(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -36,8 +36,8 @@ namespace {
 struct TokenOptions {
   std::string host;
   std::string account_id;
-  std::string workspace_id;       // sent by some SDK versions for unified hosts; not needed to find a profile
-  bool unified_host = false;      // --experimental-is-unified-host: accepted, nothing to do
+  std::string workspace_id;  // sent by some SDK versions for unified hosts; not needed to find a profile
+  bool unified_host = false; // --experimental-is-unified-host: accepted, nothing to do
   bool force_refresh = false;
 };
 
@@ -48,7 +48,8 @@ const Profile& chosen_profile(const TokenOptions& o, Context& ctx) {
     const std::string name = ctx.profile_name();
     if (const Profile* p = ctx.config().find(name)) return *p;
     throw Error(ErrorKind::login_required,
-                "no profile \"" + name + "\" in tokenctl's config or .databrickscfg: " + std::string(k_databricks_not_configured),
+                "no profile \"" + name +
+                    "\" in tokenctl's config or .databrickscfg: " + std::string(k_databricks_not_configured),
                 "log in with: tokenctl login -p " + name + " --host URL");
   }
   const std::string wanted = databricks_host_key(o.host);
@@ -98,7 +99,8 @@ int run_version(Context& ctx) {
 } // namespace
 
 Command register_databricks(CLI::App& parent) {
-  auto* app = parent.add_subcommand("databricks", "Answer Databricks tools as the Databricks CLI does (auth token, version)");
+  auto* app =
+      parent.add_subcommand("databricks", "Answer Databricks tools as the Databricks CLI does (auth token, version)");
   app->require_subcommand(1);
   auto* auth = app->add_subcommand("auth", "Authentication commands of the Databricks CLI protocol");
   auth->require_subcommand(1);

@@ -78,7 +78,7 @@ int run_exec(const ExecOptions& o, Context& ctx) {
   const Profile& profile = ctx.profile();
   const Margin margin = margin_for(profile, freshness);
   TokenSet set = fresh_token_set(ctx, profile, freshness);
-  freshness.warn_short = false;  // said once, at the start: not at every renewal
+  freshness.warn_short = false; // said once, at the start: not at every renewal
   check_token_for_output(set.access_token);
   sys::hold_forwarded_signals(true);
   const auto folder = make_token_folder(ctx);

@@ -40,13 +40,14 @@ int run_git_credential(const GitCredentialOptions& o, Context& ctx) {
   if (!ctx.global.profile.empty()) {
     profile = &ctx.profile();
     if (!credential_matches(*profile, *request)) {
-      ctx.warn("profile \"" + profile->name + "\" is for " + profile->host + ", not for the host git asks about; "
+      ctx.warn("profile \"" + profile->name + "\" is for " + profile->host +
+               ", not for the host git asks about; "
                "answering nothing");
       return 0;
     }
   } else {
     profile = match_credential_profile(ctx.config().profiles, *request);
-    if (profile == nullptr) return 0;  // not ours: git asks its next helper
+    if (profile == nullptr) return 0; // not ours: git asks its next helper
   }
   Freshness freshness;
   freshness.shape = o.shape.shape();

@@ -16,7 +16,7 @@ namespace {
 
 struct Row {
   const Profile* profile;
-  const TokenSet* set;  // nullptr: logged out (no set, or one for another issuer or client)
+  const TokenSet* set; // nullptr: logged out (no set, or one for another issuer or client)
 };
 
 std::vector<Row> rows_of(const Config& config, const TokenCache& cache) {
@@ -53,7 +53,7 @@ void print_json(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
 
 void print_table(Context& ctx, const std::vector<Row>& rows, TimePoint now) {
   std::size_t name_width = 7, host_width = 4;
-  bool foreign = false;  // a profile from .databrickscfg: the SOURCE column says which
+  bool foreign = false; // a profile from .databrickscfg: the SOURCE column says which
   for (const auto& [p, set] : rows) {
     name_width = std::max(name_width, p->name.size());
     host_width = std::max(host_width, sanitize(p->host).size());

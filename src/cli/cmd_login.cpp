@@ -153,12 +153,10 @@ TokenSet code_flow(const LoginOptions& o, Context& ctx, const Profile& p, const 
 
   const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
   const TimePoint sent_at = ctx.now();
-  const HttpRequest exchange = form_post(endpoints.token_endpoint,
-                                         {{"grant_type", "authorization_code"},
-                                          {"code", code},
-                                          {"redirect_uri", redirect},
-                                          {"code_verifier", verifier}},
-                                         auth, p.ca_file.value_or(""));
+  const HttpRequest exchange = form_post(
+      endpoints.token_endpoint,
+      {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", redirect}, {"code_verifier", verifier}},
+      auth, p.ca_file.value_or(""));
   // A code is single-use: the exchange is sent once, never retried.
   const TokenResponse response =
       parse_token_response(ctx.http().send(exchange), {endpoints.token_endpoint, auth.method});
@@ -186,8 +184,8 @@ void draw_qr_code(Context& ctx, const std::string& url) {
   const int columns = size->columns > 0 ? size->columns : 80;
   // White on black set by escape codes scans on dark and light themes alike; without them (NO_COLOR,
   // TERM=dumb), the terminal's own colours, right on a dark theme (see tokenctl/qr.hpp).
-  const QrStyle style = qr_style_for(sys::env("TERM").value_or(""), sys::env("COLORTERM").value_or(""),
-                                     sys::env("NO_COLOR").has_value());
+  const QrStyle style =
+      qr_style_for(sys::env("TERM").value_or(""), sys::env("COLORTERM").value_or(""), sys::env("NO_COLOR").has_value());
   std::optional<QrMatrix> smallest;
   for (const sys::QrLevel level : {sys::QrLevel::medium, sys::QrLevel::low}) {
     std::optional<QrMatrix> matrix = encoder->encode(url, level);
@@ -216,8 +214,10 @@ void draw_qr_code(Context& ctx, const std::string& url) {
 TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, const ClientSettings& client,
                      const Endpoints& endpoints, Seconds timeout) {
   if (endpoints.device_authorization_endpoint.empty())
-    throw Error(ErrorKind::failure, "the server for " + p.host + " does not offer the device authorization grant "
-                                    "(its metadata has no device_authorization_endpoint)",
+    throw Error(ErrorKind::failure,
+                "the server for " + p.host +
+                    " does not offer the device authorization grant "
+                    "(its metadata has no device_authorization_endpoint)",
                 "log in without --device");
   const std::string ca = p.ca_file.value_or("");
   const ClientAuth auth = client_auth(ctx, p, client.client_id, endpoints);
@@ -226,8 +226,8 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
   const std::string& endpoint = endpoints.device_authorization_endpoint;
   const DeviceAuthorization device =
       parse_device_authorization(ctx.http().send(form_post(endpoint, params, auth, ca)), endpoint);
-  const std::string& url = device.verification_uri_complete.empty() ? device.verification_uri
-                                                                     : device.verification_uri_complete;
+  const std::string& url =
+      device.verification_uri_complete.empty() ? device.verification_uri : device.verification_uri_complete;
   if (!o.no_qr) draw_qr_code(ctx, url);
   ctx.notice("To sign in, open " + device.verification_uri + " in a browser and enter the code:");
   ctx.notice("");
@@ -248,8 +248,8 @@ TokenSet device_flow(const LoginOptions& o, Context& ctx, const Profile& p, cons
   Countdown countdown(ctx, "Waiting for the sign-in", Countdown::Clock::now() + std::min(timeout, device.expires_in));
   CountdownClock counting(ctx.clock(), countdown);
   WallClock& clock = countdown.active() ? static_cast<WallClock&>(counting) : ctx.clock();
-  const TokenResponse response = poll_device_token(ctx.http(), clock, endpoints.token_endpoint, auth, device,
-                                                   timeout, ca);
+  const TokenResponse response =
+      poll_device_token(ctx.http(), clock, endpoints.token_endpoint, auth, device, timeout, ca);
   countdown.clear();
   TokenSet set = new_token_set(response, sent_at, client.scopes, client.client_id, endpoints);
   if (!set.id_token.empty()) check_id_token(set.id_token, {endpoints.issuer, client.client_id, "", ctx.now()});
@@ -268,8 +268,8 @@ void report_scopes(Context& ctx, const std::vector<std::string>& asked, const To
   for (const auto& s : asked)
     if (!contains(set.scopes, s)) missing.push_back(s);
   if (missing.empty()) return;
-  ctx.warn("the server granted fewer scopes than asked for: not " + join(missing) + " (granted: " +
-           (set.scopes.empty() ? std::string("none") : join(set.scopes)) + ")" +
+  ctx.warn("the server granted fewer scopes than asked for: not " + join(missing) +
+           " (granted: " + (set.scopes.empty() ? std::string("none") : join(set.scopes)) + ")" +
            (contains(missing, "offline_access") && set.refresh_token.empty()
                 ? "; without offline_access there is no refresh token, so the login lasts as long as the access token"
                 : ""));
@@ -303,7 +303,8 @@ void save(Context& ctx, const SettledProfile& s, const TokenSet& set) {
 int run_login(const LoginOptions& o, Context& ctx) {
   const auto timeout = duration_option(o.timeout, "--timeout");
   if (!timeout || *timeout <= Seconds(0))
-    throw Error(ErrorKind::usage, "--timeout: the duration must be more than 0", "use a number with s, m or h: 90s, 5m, 1h");
+    throw Error(ErrorKind::usage, "--timeout: the duration must be more than 0",
+                "use a number with s, m or h: 90s, 5m, 1h");
   if (!o.host.empty()) ctx.allow_new_config_file();
   const SettledProfile settled = settle_profile(o, ctx);
   const Profile& p = settled.profile;
@@ -317,7 +318,8 @@ int run_login(const LoginOptions& o, Context& ctx) {
     set = fresh_token_set(ctx, p, now);
   } else {
     const Endpoints endpoints = discover(ctx.http(), client, p.ca_file.value_or(""));
-    set = o.device ? device_flow(o, ctx, p, client, endpoints, *timeout) : code_flow(o, ctx, p, client, endpoints, *timeout);
+    set = o.device ? device_flow(o, ctx, p, client, endpoints, *timeout)
+                   : code_flow(o, ctx, p, client, endpoints, *timeout);
   }
   report_scopes(ctx, client.scopes, set);
   save(ctx, settled, set);

@@ -83,7 +83,8 @@ void write_entries(const NetrcOptions& o, Context& ctx, const std::vector<NetrcE
   if (!report.replaced.empty()) what += std::to_string(report.replaced.size()) + " replaced";
   if (!report.added.empty()) what += (what.empty() ? "" : ", ") + std::to_string(report.added.size()) + " added";
   ctx.info("Wrote " + std::to_string(entries.size()) + " entr" + (entries.size() == 1 ? "y" : "ies") + " to " +
-           target.path + (target.via_symlink ? " (the target of " + path + ")" : "") + (what.empty() ? "" : ": " + what) + ".");
+           target.path + (target.via_symlink ? " (the target of " + path + ")" : "") +
+           (what.empty() ? "" : ": " + what) + ".");
 }
 
 int run_netrc(const NetrcOptions& o, Context& ctx) {

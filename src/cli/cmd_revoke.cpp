@@ -30,7 +30,8 @@ void revoke_at_server(Context& ctx, const Profile& p, const TokenSet& set) {
   for (const auto& [token, hint] : tokens) {
     if (token->empty()) continue;
     // Per request: a client assertion may be used once (its jti).
-    const RevokeResult r = revoke_token(ctx.http(), ctx.clock(), endpoint, *token, hint, client_auth_for(ctx, p, set), ca);
+    const RevokeResult r =
+        revoke_token(ctx.http(), ctx.clock(), endpoint, *token, hint, client_auth_for(ctx, p, set), ca);
     if (r == RevokeResult::unsupported_token_type)
       ctx.info(std::string("The server does not revoke tokens of type ") + hint + "; it stays valid until it expires.");
   }
@@ -46,30 +47,32 @@ void revoke_one(const RevokeOptions& o, Context& ctx, const Profile& p) {
     TokenSet& set = it->second;
     if (o.local) outcome = Outcome::forgotten;
     // A set for another issuer or client than the profile names now is forgotten, never sent anywhere.
-    else if (!binding_mismatch(set, p).empty()) outcome = Outcome::unbound;
-    else if (set.endpoints.revocation_endpoint.empty()) outcome = Outcome::no_endpoint;
+    else if (!binding_mismatch(set, p).empty())
+      outcome = Outcome::unbound;
+    else if (set.endpoints.revocation_endpoint.empty())
+      outcome = Outcome::no_endpoint;
     else {
       TokenSet with_refresh = set;
       load_refresh_token(ctx, p, with_refresh);
-      revoke_at_server(ctx, p, with_refresh);  // throws (the cache kept) when the server cannot be reached
+      revoke_at_server(ctx, p, with_refresh); // throws (the cache kept) when the server cannot be reached
       outcome = Outcome::revoked;
     }
-    forget_refresh_token(ctx, p, set);  // the keyring item goes with the set
+    forget_refresh_token(ctx, p, set); // the keyring item goes with the set
     cache.tokens.erase(it);
     return true;
   });
   const std::string name = "profile \"" + p.name + "\"";
   switch (outcome) {
   case Outcome::none: ctx.info("Profile \"" + p.name + "\" holds no tokens; nothing to revoke."); break;
-  case Outcome::forgotten:
-    ctx.info("Forgot the tokens of " + name + " (nothing was revoked at the server).");
-    break;
+  case Outcome::forgotten: ctx.info("Forgot the tokens of " + name + " (nothing was revoked at the server)."); break;
   case Outcome::unbound:
-    ctx.info("Forgot the tokens of " + name + ": they were obtained for another server or client than the "
+    ctx.info("Forgot the tokens of " + name +
+             ": they were obtained for another server or client than the "
              "profile names now, so nothing was sent anywhere.");
     break;
   case Outcome::no_endpoint:
-    ctx.info("The server of " + name + " has no revocation endpoint: nothing was revoked there; the tokens were "
+    ctx.info("The server of " + name +
+             " has no revocation endpoint: nothing was revoked there; the tokens were "
              "forgotten here and stay valid at the server until they expire.");
     break;
   case Outcome::revoked: ctx.info("Revoked the tokens of " + name + " at the server and forgot them."); break;

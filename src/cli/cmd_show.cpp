@@ -79,8 +79,10 @@ nlohmann::json build(const Profile& p, const TokenSet* set, TimePoint now, bool 
 
 void print_claims(std::ostream& out, const char* label, const std::string& token, const nlohmann::json& claims) {
   out << label << " claims (decoded, NOT verified): ";
-  if (token.empty()) out << "no token\n";
-  else if (claims.is_null()) out << "not a JWT\n";
+  if (token.empty())
+    out << "no token\n";
+  else if (claims.is_null())
+    out << "not a JWT\n";
   else {
     out << '\n';
     for (const auto& [key, value] : claims.items()) out << "  " << sanitize(key) << ": " << json_text(value) << '\n';
@@ -101,8 +103,8 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("client id:", j["client_id"]);
   line("status:", text(j["status"]) + (set ? " (" + time_left_text(set, now) + ")" : ""));
   line("expiry:", text(j["expiry"]));
-  line("scopes requested:", j["scopes_requested"].empty() ? "(none: no scope parameter is sent)"
-                                                          : join(j["scopes_requested"]));
+  line("scopes requested:",
+       j["scopes_requested"].empty() ? "(none: no scope parameter is sent)" : join(j["scopes_requested"]));
   if (set == nullptr) return;
   const auto& e = j["endpoints"];
   line("issuer:", text(e["issuer"]));
@@ -113,10 +115,15 @@ void print_text(std::ostream& out, const nlohmann::json& j, const TokenSet* set,
   line("scopes granted:", join(j["scopes_granted"]));
   line("refresh token held:", j["refresh_token_held"].get<bool>() ? "yes" : "no");
   for (const auto& v : j["variants"])
-    line("variant:", text(v["shape"]) + " (" + (v["expiry"].is_string() ? "expires " + text(v["expiry"]) : "no expiry") + ")");
-  if (!j["refresh_expiry"].is_string()) line("refresh token expiry:", "unknown");
-  else if (*set->refresh_expiry <= now) line("refresh token expiry:", text(j["refresh_expiry"]) + " (expired)");
-  else line("refresh token expiry:", text(j["refresh_expiry"]) + " (in " + format_duration(*set->refresh_expiry - now) + ")");
+    line("variant:",
+         text(v["shape"]) + " (" + (v["expiry"].is_string() ? "expires " + text(v["expiry"]) : "no expiry") + ")");
+  if (!j["refresh_expiry"].is_string())
+    line("refresh token expiry:", "unknown");
+  else if (*set->refresh_expiry <= now)
+    line("refresh token expiry:", text(j["refresh_expiry"]) + " (expired)");
+  else
+    line("refresh token expiry:",
+         text(j["refresh_expiry"]) + " (in " + format_duration(*set->refresh_expiry - now) + ")");
   line("access token:", text(j["access_token"]));
   line("refresh token:", text(j["refresh_token"]));
   line("id token:", text(j["id_token"]));
@@ -135,8 +142,10 @@ int run_show(const ShowOptions& o, Context& ctx) {
   const TokenSet* set = cached && mismatch.empty() ? &*cached : nullptr;
   const TimePoint now = ctx.now();
   const nlohmann::json j = build(profile, set, now, o.reveal);
-  if (ctx.json()) ctx.out << json_text(j, 2) << '\n';
-  else print_text(ctx.out, j, set, now);
+  if (ctx.json())
+    ctx.out << json_text(j, 2) << '\n';
+  else
+    print_text(ctx.out, j, set, now);
   return 0;
 }
 

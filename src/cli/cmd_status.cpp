@@ -35,8 +35,8 @@ struct CheckResult {
   enum class Outcome { accepted, rejected, unreachable } outcome = Outcome::unreachable;
   std::string endpoint;
   long http_status = 0;
-  std::string user;                              // who, as the server says
-  std::string detail;                            // why not, for people
+  std::string user;   // who, as the server says
+  std::string detail; // why not, for people
 };
 
 std::string_view outcome_name(CheckResult::Outcome o) {
@@ -111,75 +111,113 @@ std::string source_text(const ProfileChoice& c) {
   return "";
 }
 
+// What status found: the profile's tokens, and the server's answer when asked.
+struct Report {
+  const Profile& profile;
+  ProfileChoice choice;
+  TimePoint now;
+  std::optional<TokenSet> set;
+  std::optional<CheckResult> check;
+  std::optional<Error> failure; // why no token could be had for the check
+  const TokenSet* current() const { return set ? &*set : nullptr; }
+  TokenStatus state() const { return token_status(current(), now); }
+  std::string user() const { return check && !check->user.empty() ? check->user : token_user(current()); }
+};
+
+// --check: a token fresh enough to show, then the server's word on it.
+void check_with_server(Context& ctx, Report& r) {
+  try {
+    r.set = fresh_token_set(ctx, r.profile, Freshness{});
+    if (machine_grant(r.profile)) {
+      r.check = CheckResult{CheckResult::Outcome::accepted, r.set->endpoints.token_endpoint, 200, "",
+                            "no user: the server issued a token for this client"};
+    } else {
+      r.check = ask_server(ctx, r.profile, *r.set);
+    }
+  } catch (const Error& e) {
+    r.failure = e;
+  }
+}
+
+void print_json(Context& ctx, const Report& r) {
+  const Profile& p = r.profile;
+  const TokenSet* current = r.current();
+  const std::string user = r.user();
+  nlohmann::json j = {{"profile", p.name},
+                      {"source", profile_source_name(r.choice.source)},
+                      {"host", p.host},
+                      {"grant", grant_name(p.grant)},
+                      {"storage", storage_name(p.storage)},
+                      {"status", status_name(r.state())}};
+  j["expiry"] = current && current->expiry ? nlohmann::json(format_rfc3339(*current->expiry)) : nlohmann::json(nullptr);
+  j["user"] = user.empty() ? nlohmann::json(nullptr) : nlohmann::json(user);
+  if (r.check)
+    j["check"] = {
+        {"result", outcome_name(r.check->outcome)},
+        {"endpoint", r.check->endpoint},
+        {"http_status", r.check->http_status ? nlohmann::json(r.check->http_status) : nlohmann::json(nullptr)}};
+  else if (r.failure)
+    j["check"] = {{"result", r.failure->kind() == ErrorKind::network ? "unreachable" : "rejected"},
+                  {"endpoint", nullptr},
+                  {"http_status", nullptr}};
+  else
+    j["check"] = nullptr;
+  ctx.out << json_text(j, 2) << '\n';
+}
+
+void print_text(Context& ctx, const Report& r) {
+  const Profile& p = r.profile;
+  const TokenSet* current = r.current();
+  const std::string user = r.user();
+  const auto line = [&](const char* label, const std::string& value) {
+    ctx.out << label << std::string(16 - std::string_view(label).size(), ' ') << sanitize(value) << '\n';
+  };
+  line("profile:", p.name + " (" + source_text(r.choice) + ")");
+  line("host:", p.host);
+  line("grant:", std::string(grant_name(p.grant)));
+  line("storage:", std::string(storage_name(p.storage)) +
+                       (p.storage == Storage::keyring ? " (the refresh token is in the desktop's keyring)" : ""));
+  line("status:", std::string(status_name(r.state())) + (current ? " (" + time_left_text(current, r.now) + ")" : ""));
+  if (current && current->refresh_expiry && !current->refresh_token.empty())
+    line("login needed:",
+         *current->refresh_expiry <= r.now ? "now" : "in " + format_duration(*current->refresh_expiry - r.now));
+  if (!user.empty())
+    line("user:",
+         user + (r.check && !r.check->user.empty() ? " (as the server says)" : " (from the id token, not verified)"));
+  if (r.check)
+    line("check:", std::string(outcome_name(r.check->outcome)) +
+                       (r.check->endpoint.empty() ? "" : " by " + r.check->endpoint) +
+                       (r.check->detail.empty() ? "" : ": " + r.check->detail));
+}
+
+// The error behind a non-zero exit status, if any.
+std::optional<Error> verdict_of(const Report& r) {
+  const Profile& p = r.profile;
+  if (r.failure) return r.failure;
+  if (r.check && r.check->outcome == CheckResult::Outcome::unreachable)
+    return Error(ErrorKind::network,
+                 "cannot ask the server about the token of profile \"" + p.name + "\": " + r.check->detail);
+  if (r.check && r.check->outcome == CheckResult::Outcome::rejected)
+    return Error(ErrorKind::login_required, "the server does not accept the token of profile \"" + p.name + "\"",
+                 login_hint(p));
+  const TokenStatus state = r.state();
+  if (!r.check && (state == TokenStatus::logged_out || state == TokenStatus::expired))
+    return Error(ErrorKind::login_required, "profile \"" + p.name + "\" is " + std::string(status_name(state)),
+                 login_hint(p));
+  return std::nullopt;
+}
+
 int run_status(const StatusOptions& o, Context& ctx) {
   ctx.narrow_config_to_profile();
   const ProfileChoice choice = ctx.profile_choice();
   const Profile& p = ctx.profile();
-  const TimePoint now = ctx.now();
-  std::optional<TokenSet> set = cached_token_set(ctx, p);
-  std::optional<CheckResult> check;
-  std::optional<Error> failure;
-  if (o.check) {
-    try {
-      set = fresh_token_set(ctx, p, Freshness{});
-      if (machine_grant(p)) {
-        check = CheckResult{CheckResult::Outcome::accepted, set->endpoints.token_endpoint, 200,
-                            "", "no user: the server issued a token for this client"};
-      } else {
-        check = ask_server(ctx, p, *set);
-      }
-    } catch (const Error& e) {
-      failure = e;
-    }
-  }
-  const TokenSet* current = set ? &*set : nullptr;
-  const TokenStatus state = token_status(current, now);
-  const std::string user = check && !check->user.empty() ? check->user : token_user(current);
-
-  if (ctx.json()) {
-    nlohmann::json j = {{"profile", p.name},
-                        {"source", profile_source_name(choice.source)},
-                        {"host", p.host},
-                        {"grant", grant_name(p.grant)},
-                        {"storage", storage_name(p.storage)},
-                        {"status", status_name(state)}};
-    j["expiry"] = current && current->expiry ? nlohmann::json(format_rfc3339(*current->expiry)) : nlohmann::json(nullptr);
-    j["user"] = user.empty() ? nlohmann::json(nullptr) : nlohmann::json(user);
-    if (check)
-      j["check"] = {{"result", outcome_name(check->outcome)}, {"endpoint", check->endpoint},
-                    {"http_status", check->http_status ? nlohmann::json(check->http_status) : nlohmann::json(nullptr)}};
-    else if (failure)
-      j["check"] = {{"result", failure->kind() == ErrorKind::network ? "unreachable" : "rejected"},
-                    {"endpoint", nullptr}, {"http_status", nullptr}};
-    else
-      j["check"] = nullptr;
-    ctx.out << json_text(j, 2) << '\n';
-  } else {
-    const auto line = [&](const char* label, const std::string& value) {
-      ctx.out << label << std::string(16 - std::string_view(label).size(), ' ') << sanitize(value) << '\n';
-    };
-    line("profile:", p.name + " (" + source_text(choice) + ")");
-    line("host:", p.host);
-    line("grant:", std::string(grant_name(p.grant)));
-    line("storage:", std::string(storage_name(p.storage)) +
-                         (p.storage == Storage::keyring ? " (the refresh token is in the desktop's keyring)" : ""));
-    line("status:", std::string(status_name(state)) + (current ? " (" + time_left_text(current, now) + ")" : ""));
-    if (current && current->refresh_expiry && !current->refresh_token.empty())
-      line("login needed:", *current->refresh_expiry <= now ? "now" : "in " + format_duration(*current->refresh_expiry - now));
-    if (!user.empty()) line("user:", user + (check && !check->user.empty() ? " (as the server says)" : " (from the id token, not verified)"));
-    if (check)
-      line("check:", std::string(outcome_name(check->outcome)) + (check->endpoint.empty() ? "" : " by " + check->endpoint) +
-                         (check->detail.empty() ? "" : ": " + check->detail));
-  }
-  std::optional<Error> verdict = failure;
-  if (!verdict && check && check->outcome == CheckResult::Outcome::unreachable)
-    verdict = Error(ErrorKind::network, "cannot ask the server about the token of profile \"" + p.name + "\": " + check->detail);
-  else if (!verdict && check && check->outcome == CheckResult::Outcome::rejected)
-    verdict = Error(ErrorKind::login_required, "the server does not accept the token of profile \"" + p.name + "\"",
-                    login_hint(p));
-  else if (!verdict && !check && (state == TokenStatus::logged_out || state == TokenStatus::expired))
-    verdict = Error(ErrorKind::login_required, "profile \"" + p.name + "\" is " + std::string(status_name(state)),
-                    login_hint(p));
+  Report report{p, choice, ctx.now(), cached_token_set(ctx, p), std::nullopt, std::nullopt};
+  if (o.check) check_with_server(ctx, report);
+  if (ctx.json())
+    print_json(ctx, report);
+  else
+    print_text(ctx, report);
+  const std::optional<Error> verdict = verdict_of(report);
   if (!verdict) return 0;
   // The status itself is what stdout carries, even then: the reason goes to stderr.
   print_error(ctx.err, *verdict);

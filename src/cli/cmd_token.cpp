@@ -64,8 +64,10 @@ int run_token(const TokenOptions& o, Context& ctx) {
       j["expiry"] = expiry ? nlohmann::json(format_rfc3339(*expiry)) : nlohmann::json(nullptr);
       j["expires_in"] = expiry ? nlohmann::json((*expiry - ctx.now()).count()) : nlohmann::json(nullptr);
       ctx.out << json_text(j) << '\n';
-    } else if (o.header) ctx.out << "Authorization: Bearer " << set.id_token << '\n';
-    else ctx.out << set.id_token << '\n';
+    } else if (o.header)
+      ctx.out << "Authorization: Bearer " << set.id_token << '\n';
+    else
+      ctx.out << set.id_token << '\n';
     return 0;
   }
   check_token_for_output(set.access_token);
@@ -88,7 +90,8 @@ int run_token(const TokenOptions& o, Context& ctx) {
 Command register_token(CLI::App& parent) {
   auto options = std::make_shared<TokenOptions>();
   auto* app = parent.add_subcommand("token", "Print the profile's access token (refreshed first if needed)");
-  app->add_option("--min-ttl", options->min_ttl, "Refresh first if less than this is left (default: refresh_margin, 5m)");
+  app->add_option("--min-ttl", options->min_ttl,
+                  "Refresh first if less than this is left (default: refresh_margin, 5m)");
   auto* header = app->add_flag("--header", options->header, "Print \"Authorization: Bearer TOKEN\" instead");
   app->add_flag("--exec-credential", options->exec_credential,
                 "Print a kubectl client.authentication.k8s.io/v1 ExecCredential instead")

@@ -77,7 +77,7 @@ void Context::add_databricks_profiles(Config& config, const std::optional<std::s
     return;
   }
   for (const auto& section : file->sections) {
-    if (config.find(section.name) != nullptr) continue;  // tokenctl's own profile of that name wins
+    if (config.find(section.name) != nullptr) continue; // tokenctl's own profile of that name wins
     try {
       if (const auto spec = databricks_profile(*file, section.name)) {
         config.profiles.push_back(profile_from_databricks(*spec, path));
@@ -199,12 +199,15 @@ void print_error(std::ostream& err, const Error& e, std::string_view prefix) {
 }
 
 std::optional<std::string> client_secret(const Profile& profile) {
-  if (profile.inline_secret) return profile.inline_secret;  // .databrickscfg's, read from that file
+  if (profile.inline_secret) return profile.inline_secret; // .databrickscfg's, read from that file
   if (!profile.client_secret_env) return std::nullopt;
   const auto secret = sys::env(profile.client_secret_env->c_str());
   if (!secret)
-    throw Error(ErrorKind::config, "profile \"" + profile.name + "\" takes its client secret from the environment "
-                                       "variable " + *profile.client_secret_env + ", which is not set",
+    throw Error(ErrorKind::config,
+                "profile \"" + profile.name +
+                    "\" takes its client secret from the environment "
+                    "variable " +
+                    *profile.client_secret_env + ", which is not set",
                 "export " + *profile.client_secret_env + " before running tokenctl");
   return secret;
 }

@@ -97,7 +97,7 @@ private:
   std::optional<ResolvedPaths> m_paths;
   std::optional<Config> m_config;
   bool m_narrow = false;
-  std::optional<std::optional<ProfileChoice>> m_named;  // named before the config is read
+  std::optional<std::optional<ProfileChoice>> m_named; // named before the config is read
   std::optional<ProfileChoice> named_profile();
   void add_databricks_profiles(Config& config, const std::optional<std::string>& only);
   bool m_allow_new_config = false;

@@ -1,4 +1,4 @@
-// The one status line that counts the time left while login waits, on a terminal (cli.md: "While
+// The one status line that counts the time left while login waits, on a terminal (the man page: "While
 // login waits for the browser on a terminal, one status line counts down the time left"):
 // rewritten in place with \r, and cleared before any other message and at the end.
 #pragma once

@@ -10,7 +10,7 @@ namespace tokenctl::cli {
 namespace {
 
 constexpr std::size_t k_max_key_file_bytes = 64 * 1024;
-constexpr int k_max_profile_depth = 4;  // profile:A naming profile:B ... : a loop ends here
+constexpr int k_max_profile_depth = 4; // profile:A naming profile:B ... : a loop ends here
 
 CiVariables ci_variables(IdentitySource::Kind kind) {
   CiVariables v;
@@ -35,7 +35,8 @@ std::string checked(std::string token, const IdentitySource& source) {
 }
 
 // The signed assertion of a client_assertion_key_file, for one request to `endpoint`.
-std::string signed_assertion(Context& ctx, const Profile& p, const std::string& client_id, const std::string& endpoint) {
+std::string signed_assertion(Context& ctx, const Profile& p, const std::string& client_id,
+                             const std::string& endpoint) {
   const std::string& path = *p.client_assertion_key_file;
   std::optional<std::string> pem;
   try {
@@ -76,7 +77,8 @@ void check_source(const Profile& profile, const std::string& text) {
     break;
   case IdentitySource::Kind::env:
     if (!sys::env(source->argument.c_str()))
-      throw Error(ErrorKind::config, "the variable " + source->argument + " that should hold the identity token is not set",
+      throw Error(ErrorKind::config,
+                  "the variable " + source->argument + " that should hold the identity token is not set",
                   "in GitLab CI, declare it under the job's id_tokens; elsewhere, export it before running tokenctl");
     break;
   case IdentitySource::Kind::file: (void)sys::read_token_file(source->argument, k_max_token_bytes); break;
@@ -92,7 +94,9 @@ void check_credentials(Context& ctx, const Profile& p) {
   if (p.client_assertion_key_file) {
     try {
       auto pem = sys::read_private_file(*p.client_assertion_key_file, k_max_key_file_bytes);
-      if (!pem) throw Error(ErrorKind::config, "the client assertion key file " + *p.client_assertion_key_file + " does not exist");
+      if (!pem)
+        throw Error(ErrorKind::config,
+                    "the client assertion key file " + *p.client_assertion_key_file + " does not exist");
       explicit_bzero(pem->data(), pem->size());
     } catch (const Error& e) {
       throw Error(ErrorKind::config, std::string("the client assertion key: ") + e.what(), e.hint());
@@ -111,12 +115,14 @@ std::string fetch_identity_token(Context& ctx, const Profile& profile, const std
   case IdentitySource::Kind::azure_devops: {
     const HttpRequest request =
         identity_token_request(source->kind, ci_variables(source->kind), audience, profile.ca_file.value_or(""));
-    return parse_identity_token_answer(source->kind, ctx.http().send(request), request.url.substr(0, request.url.find('?')));
+    return parse_identity_token_answer(source->kind, ctx.http().send(request),
+                                       request.url.substr(0, request.url.find('?')));
   }
   case IdentitySource::Kind::env: {
     const auto value = sys::env(source->argument.c_str());
     if (!value)
-      throw Error(ErrorKind::config, "the variable " + source->argument + " that should hold the identity token is not set",
+      throw Error(ErrorKind::config,
+                  "the variable " + source->argument + " that should hold the identity token is not set",
                   "in GitLab CI, declare it under the job's id_tokens; elsewhere, export it before running tokenctl");
     return checked(*value, *source);
   }

@@ -16,7 +16,8 @@ constexpr std::size_t k_max_pasted_bytes = 64 * 1024;
 // this machine's loopback address failed).
 class PasteReader {
 public:
-  PasteReader(Context& ctx, std::string redirect, bool bare) : m_ctx(ctx), m_redirect(std::move(redirect)), m_bare(bare) {}
+  PasteReader(Context& ctx, std::string redirect, bool bare)
+      : m_ctx(ctx), m_redirect(std::move(redirect)), m_bare(bare) {}
 
   // Read what is there; return the query of a complete pasted redirect address, if one came.
   std::optional<std::string> read() {
@@ -71,14 +72,15 @@ net::CallbackReply CallbackWait::on_request(std::string_view path, std::string_v
       m_started = true;
       return net::CallbackReply{302, status_page(302, "Found"), false, m_authorization_url};
     }
-    m_raced = true;  // someone else has this address too: end the login (see the header)
+    m_raced = true; // someone else has this address too: end the login (see the header)
     return net::CallbackReply{410, error_page("address_reused", "This sign-in address was already used."), true};
   }
   if (path != m_callback_path) return net::CallbackReply{404, status_page(404, "Not Found"), false};
   CallbackResult checked = check_callback(query, m_expect);
   if (checked.kind == CallbackResult::Kind::foreign) {
     ignore_foreign("a callback", false);
-    return net::CallbackReply{400, error_page(checked.error, "This is not the sign-in tokenctl is waiting for."), false};
+    return net::CallbackReply{400, error_page(checked.error, "This is not the sign-in tokenctl is waiting for."),
+                              false};
   }
   m_result = std::move(checked);
   m_answered = true;
@@ -89,7 +91,7 @@ net::CallbackReply CallbackWait::on_request(std::string_view path, std::string_v
 bool CallbackWait::on_pasted(std::string_view query) {
   CallbackResult checked = check_callback(query, m_expect);
   if (checked.kind == CallbackResult::Kind::foreign) {
-    ignore_foreign("a pasted address", true);  // someone is typing: say it every time
+    ignore_foreign("a pasted address", true); // someone is typing: say it every time
     return false;
   }
   m_result = std::move(checked);
@@ -102,7 +104,8 @@ bool CallbackWait::on_pasted(std::string_view query) {
 void CallbackWait::ignore_foreign(const char* what, bool every_time) {
   if (m_ignored++ == 0 || every_time) {
     if (m_countdown != nullptr) m_countdown->clear();
-    m_ctx.warn(std::string("ignored ") + what + " whose state does not match this login (a forged or stale "
+    m_ctx.warn(std::string("ignored ") + what +
+               " whose state does not match this login (a forged or stale "
                "redirect); still waiting for the browser");
     if (m_countdown != nullptr) (void)m_countdown->tick(std::chrono::steady_clock::now());
   }

@@ -49,7 +49,7 @@ private:
 
   Context& m_ctx;
   std::string m_redirect;
-  std::string m_callback_path;                   // "/callback", or "/" for a path-less redirect
+  std::string m_callback_path; // "/callback", or "/" for a path-less redirect
   bool m_bare_redirect;
   CallbackExpectation m_expect;
   std::string m_authorization_url;
@@ -57,11 +57,11 @@ private:
   std::chrono::steady_clock::time_point m_deadline;
   std::string m_timeout_message;
   Seconds m_timeout;
-  bool m_started = false;                        // the start address was requested
-  bool m_raced = false;                          // ... and requested again
-  bool m_answered = false;                       // an answer with this login's state came
-  int m_ignored = 0;                             // answers for another login, ignored
-  Countdown* m_countdown = nullptr;              // the status line, while one is drawn
+  bool m_started = false;           // the start address was requested
+  bool m_raced = false;             // ... and requested again
+  bool m_answered = false;          // an answer with this login's state came
+  int m_ignored = 0;                // answers for another login, ignored
+  Countdown* m_countdown = nullptr; // the status line, while one is drawn
   CallbackResult m_result;
 };
 

@@ -1,4 +1,5 @@
-// Formatting shared by the commands: time left, expiry fields, token redaction.
+// Formatting shared by the commands: time left, expiry fields, JSON text for stdout.
+// (Token redaction is core's, include/tokenctl/redact.hpp.)
 #pragma once
 
 #include <nlohmann/json.hpp>

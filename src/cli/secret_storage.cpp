@@ -15,7 +15,8 @@ void load_refresh_token(Context& ctx, const Profile& profile, TokenSet& set) {
   const auto token = ctx.keyring().get(profile.name, set.endpoints.issuer);
   if (!token)
     throw Error(ErrorKind::login_required,
-                "the keyring holds no refresh token for profile \"" + profile.name + "\" (issuer " + set.endpoints.issuer + ")",
+                "the keyring holds no refresh token for profile \"" + profile.name + "\" (issuer " +
+                    set.endpoints.issuer + ")",
                 login_hint(profile));
   set.refresh_token = *token;
 }

@@ -15,14 +15,14 @@
 namespace tokenctl::cli {
 
 struct Freshness {
-  std::optional<Seconds> min_ttl;                // --min-ttl, honoured as asked; else refresh_margin
-  bool force = false;                            // refresh even if the cached token is fresh
+  std::optional<Seconds> min_ttl; // --min-ttl, honoured as asked; else refresh_margin
+  bool force = false;             // refresh even if the cached token is fresh
   // With force: unless the set was obtained (by any process) within this long. Many callers that
   // all ask for a refresh at once (Databricks SDKs' --force-refresh) then cause one refresh.
   std::optional<Seconds> unless_refreshed_within;
-  bool id_token = false;                         // the id token must be fresh too (token --id-token)
-  TokenShape shape;                              // a narrowed variant instead of the profile's own set
-  bool warn_short = true;                        // say when the server's tokens live less than --min-ttl
+  bool id_token = false;  // the id token must be fresh too (token --id-token)
+  TokenShape shape;       // a narrowed variant instead of the profile's own set
+  bool warn_short = true; // say when the server's tokens live less than --min-ttl
 };
 
 // Return the margin a profile's tokens are served with under `freshness`.

@@ -35,10 +35,11 @@ std::string random_token(std::string_view random_bytes) { return base64url_encod
 std::string authorization_url(const AuthorizationRequest& r) {
   Params params = {{"response_type", "code"}, {"client_id", r.client_id}, {"redirect_uri", r.redirect_uri}};
   if (!r.scopes.empty()) params.emplace_back("scope", join(r.scopes));
-  params.insert(params.end(), {{"state", r.state}, {"code_challenge", r.code_challenge}, {"code_challenge_method", "S256"}});
+  params.insert(params.end(),
+                {{"state", r.state}, {"code_challenge", r.code_challenge}, {"code_challenge_method", "S256"}});
   if (!r.nonce.empty()) params.emplace_back("nonce", r.nonce);
-  const bool extra_prompt = std::any_of(r.extra_params.begin(), r.extra_params.end(),
-                                        [](const auto& kv) { return kv.first == "prompt"; });
+  const bool extra_prompt =
+      std::any_of(r.extra_params.begin(), r.extra_params.end(), [](const auto& kv) { return kv.first == "prompt"; });
   if (contains(r.scopes, "offline_access") && !extra_prompt) params.emplace_back("prompt", "consent");
   for (const auto& kv : r.extra_params) params.push_back(kv);
   const char sep = r.endpoint.find('?') == std::string::npos ? '?' : '&';
@@ -52,11 +53,16 @@ CallbackResult check_callback(std::string_view query, const CallbackExpectation&
   if (!params) return foreign;
   std::vector<std::string> state, iss, code, error, description;
   for (const auto& [key, value] : *params) {
-    if (key == "state") state.push_back(value);
-    else if (key == "iss") iss.push_back(value);
-    else if (key == "code") code.push_back(value);
-    else if (key == "error") error.push_back(value);
-    else if (key == "error_description") description.push_back(value);
+    if (key == "state")
+      state.push_back(value);
+    else if (key == "iss")
+      iss.push_back(value);
+    else if (key == "code")
+      code.push_back(value);
+    else if (key == "error")
+      error.push_back(value);
+    else if (key == "error_description")
+      description.push_back(value);
   }
   if (state.size() != 1 || !same_secret(state.front(), expect.state)) return foreign;
   if (iss.size() > 1 || code.size() > 1 || error.size() > 1) return rejected("the callback repeats a parameter");

@@ -1,6 +1,6 @@
 // The pages served to the browser on the loopback redirect. The error and its description come
 // from the query string, so from whoever can make the browser open our port: they are escaped
-// and shown as text, never as markup (standards NA-12).
+// and shown as text, never as markup.
 #include "tokenctl/callback_page.hpp"
 
 namespace tokenctl {
@@ -42,9 +42,8 @@ std::string html_escape(std::string_view text) {
 }
 
 std::string success_page() {
-  return page("Signed in to tokenctl",
-              "<h1>You are signed in to tokenctl</h1>\n"
-              "<p>You can close this window and return to the terminal.</p>\n");
+  return page("Signed in to tokenctl", "<h1>You are signed in to tokenctl</h1>\n"
+                                       "<p>You can close this window and return to the terminal.</p>\n");
 }
 
 std::string error_page(std::string_view error, std::string_view description) {

@@ -12,8 +12,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // Split "https://host:port/path" into origin and path (no trailing '/').
 std::pair<std::string, std::string> origin_and_path(std::string_view url) {
   const auto scheme_end = url.find("://");
-  const auto path_start = scheme_end == std::string_view::npos ? std::string_view::npos
-                                                               : url.find('/', scheme_end + 3);
+  const auto path_start = scheme_end == std::string_view::npos ? std::string_view::npos : url.find('/', scheme_end + 3);
   if (path_start == std::string_view::npos) return {std::string(url), ""};
   return {std::string(url.substr(0, path_start)), without_trailing_slash(url.substr(path_start))};
 }
@@ -47,8 +46,10 @@ void apply_profile_endpoints(const Profile& p, ClientSettings& c) {
 std::vector<std::string> default_scopes(Grant grant, bool databricks) {
   // openid and offline_access mean nothing without a user and a refresh token, and strict
   // servers refuse them (invalid_scope): a machine grant asks only for what the profile names.
-  if (grant != Grant::authorization_code) return databricks ? std::vector<std::string>{"all-apis"} : std::vector<std::string>{};
-  return databricks ? std::vector<std::string>{"all-apis", "offline_access"} : std::vector<std::string>{"openid", "offline_access"};
+  if (grant != Grant::authorization_code)
+    return databricks ? std::vector<std::string>{"all-apis"} : std::vector<std::string>{};
+  return databricks ? std::vector<std::string>{"all-apis", "offline_access"}
+                    : std::vector<std::string>{"openid", "offline_access"};
 }
 
 bool is_databricks(const Profile& profile) {
@@ -107,7 +108,8 @@ ClientSettings resolve_client(const Profile& profile) {
 std::string binding_mismatch(const TokenSet& set, const Profile& profile) {
   const ClientSettings client = resolve_client(profile);
   if (set.endpoints.issuer != client.issuer)
-    return "they were issued by " + (set.endpoints.issuer.empty() ? std::string("an unknown issuer") : set.endpoints.issuer) +
+    return "they were issued by " +
+           (set.endpoints.issuer.empty() ? std::string("an unknown issuer") : set.endpoints.issuer) +
            ", and the profile now names " + client.issuer;
   if (set.client_id != client.client_id)
     return "they were issued to the client " + set.client_id + ", and the profile now names " + client.client_id;
@@ -120,7 +122,8 @@ std::string binding_mismatch(const TokenSet& set, const Profile& profile) {
            ", and the profile now names " + *profile.authorization_endpoint;
   if (profile.revocation_endpoint && set.endpoints.revocation_endpoint != *profile.revocation_endpoint)
     return "they were to be revoked at " +
-           (set.endpoints.revocation_endpoint.empty() ? std::string("no endpoint") : set.endpoints.revocation_endpoint) +
+           (set.endpoints.revocation_endpoint.empty() ? std::string("no endpoint")
+                                                      : set.endpoints.revocation_endpoint) +
            ", and the profile now names " + *profile.revocation_endpoint;
   return "";
 }

@@ -81,9 +81,13 @@ std::string make_client_assertion(const ClientAssertionRequest& request, Signer&
   if (!request.kid.empty()) header["kid"] = request.kid;
   const auto lifetime = std::clamp(request.lifetime, Seconds(1), k_max_assertion_lifetime);
   const auto now = request.now.time_since_epoch().count();
-  const nlohmann::json claims = {
-      {"iss", request.client_id}, {"sub", request.client_id}, {"aud", request.audience}, {"jti", request.jti},
-      {"iat", now},               {"nbf", now},               {"exp", now + lifetime.count()}};
+  const nlohmann::json claims = {{"iss", request.client_id},
+                                 {"sub", request.client_id},
+                                 {"aud", request.audience},
+                                 {"jti", request.jti},
+                                 {"iat", now},
+                                 {"nbf", now},
+                                 {"exp", now + lifetime.count()}};
 
   std::string signing_input = base64url_encode(json_text(header)) + "." + base64url_encode(json_text(claims));
   const std::string signature = signer.sign(alg, key_pem, signing_input);

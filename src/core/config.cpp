@@ -24,8 +24,8 @@ constexpr std::size_t k_max_quoted = 80;
 
 // Parameters of the authorization request that tokenctl itself sets; auth_params may not.
 constexpr std::string_view k_reserved_auth_params[] = {
-    "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-    "code_challenge_method", "nonce", "code_verifier"};
+    "response_type",         "client_id", "redirect_uri", "scope", "state", "code_challenge",
+    "code_challenge_method", "nonce",     "code_verifier"};
 
 // Quote a name from the file for a message: long names shortened (printing sanitizes the rest).
 std::string quote(std::string_view s) { return "\"" + sanitize(shorten(s, k_max_quoted)) + "\""; }
@@ -42,8 +42,6 @@ bool valid_env_name(std::string_view s) {
   if (s.empty() || (s.front() >= '0' && s.front() <= '9')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '_'; });
 }
-
-
 
 bool valid_netrc_login(std::string_view s) {
   return !s.empty() && !has_control(s) && s.find(' ') == std::string_view::npos;
@@ -82,8 +80,8 @@ public:
     } else if (k == "account_id") {
       m_profile.account_id = text(k, value, valid_account_id, "an account id (letters, digits, '-' and '_')");
     } else if (k == "provider") {
-      const std::string provider =
-          text(k, value, [](std::string_view s) { return s == "databricks" || s == "oidc"; }, "\"databricks\" or \"oidc\"");
+      const std::string provider = text(
+          k, value, [](std::string_view s) { return s == "databricks" || s == "oidc"; }, "\"databricks\" or \"oidc\"");
       m_profile.provider = provider == "oidc" ? Provider::oidc : Provider::databricks;
     } else if (k == "grant") {
       const std::string grant = text(
@@ -112,8 +110,9 @@ public:
     } else if (k == "ca_file") {
       // Relative to the config file's folder, never to the working folder: whoever controls the
       // folder tokenctl runs in must not be able to add a trusted CA.
-      const std::string file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
-                                    "a non-empty string (a file name)");
+      const std::string file = text(
+          k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+          "a non-empty string (a file name)");
       const std::string folder = path_folder(m_path);
       m_profile.ca_file = file.front() == '/' || folder.empty() ? file : folder + "/" + file;
     } else if (k == "token_endpoint_auth_method") {
@@ -123,39 +122,41 @@ public:
             return s == "client_secret_basic" || s == "client_secret_post" || s == "none" || s == "private_key_jwt";
           },
           "\"client_secret_basic\", \"client_secret_post\", \"private_key_jwt\" or \"none\"");
-      m_profile.token_endpoint_auth_method = method == "none"                  ? AuthMethod::none
+      m_profile.token_endpoint_auth_method = method == "none"                 ? AuthMethod::none
                                              : method == "client_secret_post" ? AuthMethod::client_secret_post
                                              : method == "private_key_jwt"    ? AuthMethod::private_key_jwt
                                                                               : AuthMethod::client_secret_basic;
     } else if (k == "subject_token" || k == "client_assertion") {
-      const std::string source = text(k, value, [](std::string_view v) { return identity_source_problem(v).empty(); },
-                                      "an identity-token source: \"github-actions\", \"azure-devops\", "
-                                      "\"env:NAME\", \"file:PATH\" or \"profile:NAME\"");
+      const std::string source = text(
+          k, value, [](std::string_view v) { return identity_source_problem(v).empty(); },
+          "an identity-token source: \"github-actions\", \"azure-devops\", "
+          "\"env:NAME\", \"file:PATH\" or \"profile:NAME\"");
       (k == "subject_token" ? m_profile.subject_token : m_profile.client_assertion) =
           resolve_identity_source_path(source, m_path);
     } else if (k == "subject_token_type" || k == "requested_token_type") {
-      (k == "subject_token_type" ? m_profile.subject_token_type : m_profile.requested_token_type) =
-          text(k, value, [](std::string_view v) { return v.rfind("urn:", 0) == 0 && !has_control(v); },
-               "a token type URN, like \"urn:ietf:params:oauth:token-type:jwt\"");
+      (k == "subject_token_type" ? m_profile.subject_token_type : m_profile.requested_token_type) = text(
+          k, value, [](std::string_view v) { return v.rfind("urn:", 0) == 0 && !has_control(v); },
+          "a token type URN, like \"urn:ietf:params:oauth:token-type:jwt\"");
     } else if (k == "subject_audience" || k == "audience") {
-      (k == "audience" ? m_profile.audience : m_profile.subject_audience) =
-          text(k, value, [](std::string_view v) { return !v.empty() && v.size() <= 1024 && !has_control(v); },
-               "a non-empty string");
+      (k == "audience" ? m_profile.audience : m_profile.subject_audience) = text(
+          k, value, [](std::string_view v) { return !v.empty() && v.size() <= 1024 && !has_control(v); },
+          "a non-empty string");
     } else if (k == "resource") {
       m_profile.resource = url(k, value, false);
     } else if (k == "client_assertion_key_file") {
-      const std::string file = text(k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
-                                    "a non-empty string (a file name)");
+      const std::string file = text(
+          k, value, [](std::string_view s) { return !s.empty() && !has_control(s); },
+          "a non-empty string (a file name)");
       const std::string folder = path_folder(m_path);
       m_profile.client_assertion_key_file = file.front() == '/' || folder.empty() ? file : folder + "/" + file;
     } else if (k == "client_assertion_alg") {
-      m_profile.client_assertion_alg =
-          text(k, value, [](std::string_view v) { return v == "RS256" || v == "PS256" || v == "ES256"; },
-               "\"RS256\", \"PS256\" or \"ES256\"");
+      m_profile.client_assertion_alg = text(
+          k, value, [](std::string_view v) { return v == "RS256" || v == "PS256" || v == "ES256"; },
+          "\"RS256\", \"PS256\" or \"ES256\"");
     } else if (k == "client_assertion_kid") {
-      m_profile.client_assertion_kid =
-          text(k, value, [](std::string_view v) { return !v.empty() && v.size() <= 256 && !has_control(v); },
-               "a non-empty string");
+      m_profile.client_assertion_kid = text(
+          k, value, [](std::string_view v) { return !v.empty() && v.size() <= 256 && !has_control(v); },
+          "a non-empty string");
     } else if (k == "storage") {
       m_profile.storage = parse_storage(m_path, value, "in profile " + quote(m_profile.name));
       m_profile.storage_set = true;
@@ -229,8 +230,8 @@ private:
       for (std::string_view reserved : k_reserved_auth_params)
         if (name == reserved)
           throw_config_error(m_path, line_of(key->source()),
-                             "\"auth_params\" in profile " + quote(m_profile.name) + " must not set " +
-                                 quote(name) + ": tokenctl sets it");
+                             "\"auth_params\" in profile " + quote(m_profile.name) + " must not set " + quote(name) +
+                                 ": tokenctl sets it");
       m_profile.auth_params.emplace_back(std::string(name), s->get());
     }
   }
@@ -248,7 +249,9 @@ Storage parse_storage(const std::string& path, const toml::node& value, const st
 
 // The rules between keys: what a grant and a client authentication method need.
 void check_profile(const Profile& p, const std::string& path) {
-  const auto refuse = [&](const std::string& why) { throw_config_error(path, p.line, "profile " + quote(p.name) + ": " + why); };
+  const auto refuse = [&](const std::string& why) {
+    throw_config_error(path, p.line, "profile " + quote(p.name) + ": " + why);
+  };
   const bool secret = p.client_secret_env.has_value();
   const bool assertion = p.client_assertion.has_value() || p.client_assertion_key_file.has_value();
   if (p.grant == Grant::client_credentials && (!p.client_id || !(secret || assertion)))
@@ -282,8 +285,8 @@ Profile read_profile(const std::string& path, const toml::key& name, const toml:
   const auto* table = value.as_table();
   if (!table)
     throw_config_error(path, line_of(value.source()),
-                       "profile " + quote(name.str()) + " must be a table, like [profiles." +
-                           std::string(name.str()) + "]");
+                       "profile " + quote(name.str()) + " must be a table, like [profiles." + std::string(name.str()) +
+                           "]");
   Profile profile;
   profile.name = std::string(name.str());
   profile.line = line_of(table->source());
@@ -311,10 +314,10 @@ std::string text_for_toml(std::string_view text, const std::string& path) {
   out.reserve(text.size());
   long line = 1;
   bool comment = false, value = false;
-  char quote = 0;             // inside a one-line string opened by this character
-  bool quoted_value = false;  // that string is a value, not a key
-  std::string brackets;       // open '[' and '{' of values, innermost last
-  char last = '\n';           // the last character outside strings and comments that is not a blank
+  char quote = 0;            // inside a one-line string opened by this character
+  bool quoted_value = false; // that string is a value, not a key
+  std::string brackets;      // open '[' and '{' of values, innermost last
+  char last = '\n';          // the last character outside strings and comments that is not a blank
   // With multi-line strings this line-based view could be wrong: keep nothing then.
   const bool multi_line = text.find("\"\"\"") != std::string_view::npos || text.find("'''") != std::string_view::npos;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -326,8 +329,10 @@ std::string text_for_toml(std::string_view text, const std::string& path) {
       if (brackets.empty()) value = false;
     } else if (comment) {
     } else if (quote != 0) {
-      if (c == static_cast<unsigned char>(quote)) quote = 0;
-      else if (quote == '"' && c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') out += text[i++];
+      if (c == static_cast<unsigned char>(quote))
+        quote = 0;
+      else if (quote == '"' && c == '\\' && i + 1 < text.size() && text[i + 1] != '\n')
+        out += text[i++];
     } else if (c == '#') {
       comment = true;
     } else if (c == '"' || c == '\'') {
@@ -345,7 +350,8 @@ std::string text_for_toml(std::string_view text, const std::string& path) {
     } else if (c == ',') {
       value = brackets.empty() || brackets.back() == '[';
     }
-    if (!comment && quote == 0 && c != ' ' && c != '\t' && c != '\r' && c != '"' && c != '\'') last = static_cast<char>(c);
+    if (!comment && quote == 0 && c != ' ' && c != '\t' && c != '\r' && c != '"' && c != '\'')
+      last = static_cast<char>(c);
     if (c == '\n') last = '\n';
     if (c >= 0xC0) {
       const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
@@ -355,9 +361,10 @@ std::string text_for_toml(std::string_view text, const std::string& path) {
       if (classifier_breaks_on(cp) && (multi_line || !(comment || (quote != 0 && quoted_value)))) {
         char hex[8];
         std::snprintf(hex, sizeof hex, "%04X", cp);
-        throw_config_error(path, line, std::string("the character U+") + hex +
-                                           " cannot be read here by tokenctl's TOML library (toml++ 3.3); "
-                                           "it is allowed only in comments and string values");
+        throw_config_error(path, line,
+                           std::string("the character U+") + hex +
+                               " cannot be read here by tokenctl's TOML library (toml++ 3.3); "
+                               "it is allowed only in comments and string values");
       }
       if (classifier_breaks_on(cp) && comment) {
         out += '?';
@@ -383,9 +390,8 @@ toml::table parse_toml(std::string_view text, const std::string& path) {
 
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 bool valid_scope(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
-  });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\'; });
 }
 
 bool valid_account_id(std::string_view s) {
@@ -397,7 +403,8 @@ bool valid_client_id(std::string_view s) { return !s.empty() && !has_control(s);
 
 std::string host_problem(std::string_view host) {
   const auto parsed = parse_url(host);
-  if (parsed && (parsed->has_query || parsed->has_fragment)) return "no query or fragment is allowed (the host names the issuer)";
+  if (parsed && (parsed->has_query || parsed->has_fragment))
+    return "no query or fragment is allowed (the host names the issuer)";
   return endpoint_url_problem(host);
 }
 

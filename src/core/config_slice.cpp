@@ -106,8 +106,10 @@ std::optional<std::string> slice_config(std::string_view text, std::string_view 
     } else if (top_level && line.rfind("profiles", 0) == 0) {
       return std::nullopt;
     }
-    if (keep) out.append(raw);
-    else if (newline != std::string_view::npos) out.append(raw.size() >= 2 && raw[raw.size() - 2] == '\r' ? "\r\n" : "\n");
+    if (keep)
+      out.append(raw);
+    else if (newline != std::string_view::npos)
+      out.append(raw.size() >= 2 && raw[raw.size() - 2] == '\r' ? "\r\n" : "\n");
     start = end;
   }
   return out;

@@ -20,8 +20,8 @@ namespace {
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
 struct Line {
-  std::string text;                              // without its line ending
-  std::string end;                               // "\n", "\r\n", or "" for a last line without one
+  std::string text; // without its line ending
+  std::string end;  // "\n", "\r\n", or "" for a last line without one
 };
 
 std::vector<Line> split_lines(std::string_view text) {
@@ -63,21 +63,21 @@ std::string basic_string(std::string_view s) {
   for (char c : s) {
     const auto byte = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out += hex[byte >> 4];
-          out += hex[byte & 15];
-        } else {
-          out += c;
-        }
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\b': out += "\\b"; break;
+    case '\t': out += "\\t"; break;
+    case '\n': out += "\\n"; break;
+    case '\f': out += "\\f"; break;
+    case '\r': out += "\\r"; break;
+    default:
+      if (byte < 0x20 || byte == 0x7f) {
+        out += "\\u00";
+        out += hex[byte >> 4];
+        out += hex[byte & 15];
+      } else {
+        out += c;
+      }
     }
   }
   return out + "\"";
@@ -85,7 +85,7 @@ std::string basic_string(std::string_view s) {
 
 std::string key_text(std::string_view key) { return is_bare_key(key) ? std::string(key) : basic_string(key); }
 
-using Assignments = std::vector<std::pair<std::string, std::string>>;  // key, TOML value text
+using Assignments = std::vector<std::pair<std::string, std::string>>; // key, TOML value text
 
 // Return the keys that are set in `p`, in the order a new section lists them.
 Assignments assignments_of(const Profile& p) {
@@ -327,8 +327,9 @@ std::string set_default_profile(std::string_view text, const std::string& name, 
   if (const toml::node* existing = doc.get("default_profile")) {
     const toml::source_region where = existing->source();
     if (!existing->is_string() || where.begin.line != where.end.line)
-      throw_config_error(path, static_cast<long>(where.begin.line),
-                         "cannot update \"default_profile\": its value is not a string on one line; edit the file by hand");
+      throw_config_error(
+          path, static_cast<long>(where.begin.line),
+          "cannot update \"default_profile\": its value is not a string on one line; edit the file by hand");
     std::string& line = lines[where.begin.line - 1].text;
     const std::size_t begin = byte_offset(lines, where.begin.line, where.begin.column);
     const std::size_t end = byte_offset(lines, where.end.line, where.end.column);

@@ -34,15 +34,14 @@ Profile profile_from_databricks(const DatabricksProfileSpec& spec, const std::st
   case DatabricksAuthKind::client_credentials:
     p.grant = Grant::client_credentials;
     p.inline_secret = spec.client_secret;
-    p.token_endpoint_auth_method = AuthMethod::client_secret_basic;  // what Databricks documents for M2M
+    p.token_endpoint_auth_method = AuthMethod::client_secret_basic; // what Databricks documents for M2M
     break;
   case DatabricksAuthKind::token_exchange:
     p.grant = Grant::token_exchange;
     p.subject_token = spec.subject_token;
     if (spec.audience) p.subject_audience = spec.audience;
     break;
-  case DatabricksAuthKind::unsupported:
-    refuse("tokenctl cannot serve it: " + spec.unsupported_reason);
+  case DatabricksAuthKind::unsupported: refuse("tokenctl cannot serve it: " + spec.unsupported_reason);
   }
   return p;
 }
@@ -52,8 +51,8 @@ std::string databricks_host_key(std::string_view host) {
   if (text.find("://") == std::string::npos) text = "https://" + text;
   const auto url = parse_url(text);
   if (!url) return "";
-  const bool default_port = url->port < 0 || (url->scheme == "https" && url->port == 443) ||
-                            (url->scheme == "http" && url->port == 80);
+  const bool default_port =
+      url->port < 0 || (url->scheme == "https" && url->port == 443) || (url->scheme == "http" && url->port == 80);
   Url key;
   key.scheme = url->scheme;
   key.host = url->host;
@@ -62,9 +61,10 @@ std::string databricks_host_key(std::string_view host) {
 }
 
 std::string format_databricks_expiry(TimePoint t, Seconds utc_offset) {
-  const std::string utc = format_rfc3339(t + utc_offset);  // "YYYY-MM-DDTHH:MM:SSZ" of the local wall time
+  const std::string utc = format_rfc3339(t + utc_offset); // "YYYY-MM-DDTHH:MM:SSZ" of the local wall time
   const long long offset = utc_offset.count();
-  const int minutes = static_cast<int>(std::min<long long>(std::llabs(offset) / 60, 23 * 60 + 59));  // zones end at +-14h
+  const int minutes =
+      static_cast<int>(std::min<long long>(std::llabs(offset) / 60, 23 * 60 + 59)); // zones end at +-14h
   char zone[32];
   std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
   return utc.substr(0, utc.size() - 1) + ".000000" + zone;

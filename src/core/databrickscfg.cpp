@@ -33,10 +33,9 @@ constexpr std::size_t k_settings = static_cast<std::size_t>(-2);
 // Unicode spaces (trimmed by both Python's str.strip() and Go's strings.TrimSpace, not by tokenctl)
 // and the invisible U+200B and U+FEFF, in UTF-8. C1 spaces such as U+0085 are refused earlier.
 constexpr std::string_view k_edge_characters[] = {
-    "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
-    "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89",
-    "\xE2\x80\x8A", "\xE2\x80\x8B", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F",
-    "\xE3\x80\x80", "\xEF\xBB\xBF"};
+    "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84",
+    "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\x8B",
+    "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80", "\xEF\xBB\xBF"};
 
 // Quote a name from the file for a message: sanitized, long names shortened.
 std::string quote(std::string_view s) { return "\"" + sanitize(shorten(s, k_max_quoted)) + "\""; }
@@ -105,8 +104,10 @@ public:
                        ": the Python SDK reads it as more of that value, the Databricks CLI as a line of its own; "
                        "remove the indentation");
     m_indent = indent;
-    if (rest.front() == '[') header(rest, number);
-    else key_line(rest, number);
+    if (rest.front() == '[')
+      header(rest, number);
+    else
+      key_line(rest, number);
   }
 
   DatabricksConfig finish() { return std::move(m_config); }
@@ -130,7 +131,8 @@ private:
     if (name.empty()) fail(number, "an empty section name \"[]\"");
     if (name.find_first_of("[]") != std::string_view::npos) fail(number, "a section name with \"[\" or \"]\" in it");
     if (has_edge_character(name))
-      fail(number, "the section name " + quote(name) + " begins or ends with a Unicode space or an invisible character");
+      fail(number,
+           "the section name " + quote(name) + " begins or ends with a Unicode space or an invisible character");
     open_section(name, number);
   }
 
@@ -195,20 +197,20 @@ private:
     }
     DatabricksSettings& settings = m_config.settings;
     if (entry.key == "default_profile") {
-      if (!entry.problem.empty())
-        fail(entry.line, "\"default_profile\" in [__settings__]: " + entry.problem);
-      if (!entry.value.empty() && entry.value != k_databricks_settings_section) settings.default_profile = std::move(entry);
+      if (!entry.problem.empty()) fail(entry.line, "\"default_profile\" in [__settings__]: " + entry.problem);
+      if (!entry.value.empty() && entry.value != k_databricks_settings_section)
+        settings.default_profile = std::move(entry);
     } else if (entry.key == "auth_storage" && !entry.value.empty()) {
       settings.auth_storage = std::move(entry);
     }
   }
 
   DatabricksConfig m_config;
-  std::map<std::string, std::size_t, std::less<>> m_sections;       // name -> index in m_config.sections
-  std::map<std::pair<std::size_t, std::string>, long> m_keys;      // (section, key) -> line
+  std::map<std::string, std::size_t, std::less<>> m_sections; // name -> index in m_config.sections
+  std::map<std::pair<std::size_t, std::string>, long> m_keys; // (section, key) -> line
   std::size_t m_target = k_no_section;
-  std::string m_last_key;                                          // the last key of the current section
-  std::size_t m_indent = 0;                                        // indentation of the last header or key line
+  std::string m_last_key;   // the last key of the current section
+  std::size_t m_indent = 0; // indentation of the last header or key line
 };
 
 // The keys that configure an authorization method, by the SDKs' method names (Go's `auth` tags,
@@ -242,7 +244,8 @@ constexpr std::string_view k_browser_hint = "; set auth_type = databricks-cli fo
 bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 bool valid_id(std::string_view s) {
-  return s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_'; });
+  return s.size() <= 128 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_'; });
 }
 
 bool valid_env_name(std::string_view s) {
@@ -252,20 +255,23 @@ bool valid_env_name(std::string_view s) {
 
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 bool valid_scope(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\'; });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\'; });
 }
 
 // Maps one section to a DatabricksProfileSpec, throwing on the first key it cannot use.
 class ProfileReader {
 public:
-  ProfileReader(const DatabricksConfig& config, const DatabricksSection& section) : m_config(config), m_section(section) {}
+  ProfileReader(const DatabricksConfig& config, const DatabricksSection& section)
+      : m_config(config), m_section(section) {}
 
   DatabricksProfileSpec read() {
     m_spec.name = m_section.name;
     m_spec.line = m_section.line;
     if (const auto* v = get("host")) m_spec.host = host(*v);
     if (const auto* v = get("account_id")) m_spec.account_id = id(*v, "an account id (letters, digits, '-' and '_')");
-    if (const auto* v = get("workspace_id")) m_spec.workspace_id = id(*v, "a workspace id (letters, digits, '-' and '_')");
+    if (const auto* v = get("workspace_id"))
+      m_spec.workspace_id = id(*v, "a workspace id (letters, digits, '-' and '_')");
     if (const auto* v = get("scopes")) m_spec.scopes = scopes(*v);
     if (const auto* v = get("client_id")) m_spec.client_id = v->value;
     if (const auto* v = get("client_secret")) {
@@ -324,7 +330,8 @@ private:
     Url base;
     base.scheme = url->scheme;
     base.host = url->host;
-    const bool default_port = (url->scheme == "https" && url->port == 443) || (url->scheme == "http" && url->port == 80);
+    const bool default_port =
+        (url->scheme == "https" && url->port == 443) || (url->scheme == "http" && url->port == 80);
     base.port = default_port ? -1 : url->port;
     std::string out = format_url(base);
     if (const std::string problem = endpoint_url_problem(out); !problem.empty())
@@ -383,8 +390,9 @@ private:
       m_spec.kind = DatabricksAuthKind::browser_login;
     } else if (t == "oauth-m2m") {
       if (!m_spec.client_id || !m_spec.has_client_secret)
-        fail(auth_type.line, "profile " + quote(m_section.name) + ": auth_type \"oauth-m2m\" needs \"client_id\" and "
-                             "\"client_secret\"");
+        fail(auth_type.line, "profile " + quote(m_section.name) +
+                                 ": auth_type \"oauth-m2m\" needs \"client_id\" and "
+                                 "\"client_secret\"");
       m_spec.kind = DatabricksAuthKind::client_credentials;
     } else if (t == "github-oidc") {
       exchange(DatabricksIdTokenSource::github_actions, "github-actions");
@@ -394,8 +402,8 @@ private:
       exchange(DatabricksIdTokenSource::env, "env:" + m_spec.oidc_token_env.value_or("DATABRICKS_OIDC_TOKEN"));
     } else if (t == "file-oidc") {
       if (!m_spec.id_token_file)
-        fail(auth_type.line, "profile " + quote(m_section.name) +
-                                 ": auth_type \"file-oidc\" needs \"databricks_id_token_filepath\"");
+        fail(auth_type.line,
+             "profile " + quote(m_section.name) + ": auth_type \"file-oidc\" needs \"databricks_id_token_filepath\"");
       exchange(DatabricksIdTokenSource::file, "file:" + *m_spec.id_token_file);
     } else if (t == "pat") {
       unsupported("uses a personal access token (auth_type \"pat\"), which tokenctl cannot serve" +
@@ -423,14 +431,17 @@ private:
       m_spec.kind = DatabricksAuthKind::browser_login;
     } else if (method == "oauth") {
       if (m_spec.has_client_secret && !m_spec.client_id)
-        fail(m_spec.client_secret_line, "profile " + quote(m_section.name) + " has \"client_secret\" but no \"client_id\"");
-      m_spec.kind = m_spec.has_client_secret ? DatabricksAuthKind::client_credentials : DatabricksAuthKind::browser_login;
+        fail(m_spec.client_secret_line,
+             "profile " + quote(m_section.name) + " has \"client_secret\" but no \"client_id\"");
+      m_spec.kind =
+          m_spec.has_client_secret ? DatabricksAuthKind::client_credentials : DatabricksAuthKind::browser_login;
     } else if (method == "env-oidc") {
       exchange(DatabricksIdTokenSource::env, "env:" + *m_spec.oidc_token_env);
     } else if (method == "file-oidc") {
       exchange(DatabricksIdTokenSource::file, "file:" + *m_spec.id_token_file);
     } else if (method == "pat") {
-      unsupported("uses a personal access token (\"token\"), which tokenctl cannot serve" + std::string(k_browser_hint));
+      unsupported("uses a personal access token (\"token\"), which tokenctl cannot serve" +
+                  std::string(k_browser_hint));
     } else if (method == "basic") {
       unsupported("uses a user name and password (basic authentication), which tokenctl cannot serve" +
                   std::string(k_browser_hint));

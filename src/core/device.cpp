@@ -50,8 +50,9 @@ DeviceAuthorization parse_device_authorization(const HttpResponse& response, con
                                   {"verification_uri_complete", &d.verification_uri_complete}}) {
     if (uri->empty()) continue;
     if (const std::string problem = endpoint_url_problem(*uri); !problem.empty())
-      throw Error(ErrorKind::failure, "the device authorization endpoint " + endpoint + " sent a " + name +
-                                          " that tokenctl will not open (" + problem + ")",
+      throw Error(ErrorKind::failure,
+                  "the device authorization endpoint " + endpoint + " sent a " + name +
+                      " that tokenctl will not open (" + problem + ")",
                   "the server's device flow is broken or hostile; log in without --device");
   }
   d.expires_in = Seconds(*expires);
@@ -64,8 +65,9 @@ TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::s
                                 const std::string& ca_file) {
   const bool code_limits = device.expires_in <= give_up_after;
   const auto deadline = clock.now() + std::min(give_up_after, device.expires_in);
-  const HttpRequest request = form_post(
-      token_endpoint, {{"grant_type", std::string(k_device_grant)}, {"device_code", device.device_code}}, auth, ca_file);
+  const HttpRequest request =
+      form_post(token_endpoint, {{"grant_type", std::string(k_device_grant)}, {"device_code", device.device_code}},
+                auth, ca_file);
   std::chrono::milliseconds interval = device.interval;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
@@ -73,8 +75,8 @@ TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::s
       if (code_limits)
         throw Error(ErrorKind::failure, "the sign-in was not completed in time: the device code expired",
                     "run tokenctl login --device again");
-      throw Error(ErrorKind::failure, "the sign-in was not completed in time (within --timeout " +
-                                          format_duration(give_up_after) + ")",
+      throw Error(ErrorKind::failure,
+                  "the sign-in was not completed in time (within --timeout " + format_duration(give_up_after) + ")",
                   "run tokenctl login --device again, with a longer --timeout if needed");
     }
     // The last wait ends at the deadline, and one last poll follows it.
@@ -93,7 +95,7 @@ TokenResponse poll_device_token(HttpClient& http, WallClock& clock, const std::s
                     "run tokenctl login --device again");
       throw;
     } catch (const HttpError&) {
-      interval *= 2;  // RFC 8628 section 3.5: back off after a connection failure
+      interval *= 2; // RFC 8628 section 3.5: back off after a connection failure
     }
   }
 }

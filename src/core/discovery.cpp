@@ -20,8 +20,9 @@ void check_endpoint(const std::string& value, const char* key, const std::string
   }
   const std::string problem = endpoint_url_problem(value);
   if (!problem.empty())
-    throw Error(ErrorKind::failure, "the server's metadata at " + url + " lists " + key + " " + value +
-                                        ", which tokenctl will not use: " + problem,
+    throw Error(ErrorKind::failure,
+                "the server's metadata at " + url + " lists " + key + " " + value +
+                    ", which tokenctl will not use: " + problem,
                 "the server is misconfigured (or not the one meant); tell its administrators, or name the "
                 "endpoints in the profile");
 }
@@ -30,8 +31,7 @@ void check_endpoint(const std::string& value, const char* key, const std::string
 
 Endpoints parse_metadata(std::string_view body, const std::string& expected_issuer, const std::string& url) {
   auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (!doc.is_object())
-    throw Error(ErrorKind::network, "metadata at " + url + " is not a JSON object");
+  if (!doc.is_object()) throw Error(ErrorKind::network, "metadata at " + url + " is not a JSON object");
   Endpoints e;
   e.issuer = string_member(doc, "issuer");
   if (e.issuer != expected_issuer)
@@ -49,8 +49,8 @@ Endpoints parse_metadata(std::string_view body, const std::string& expected_issu
   check_endpoint(e.revocation_endpoint, "revocation_endpoint", url, false);
   check_endpoint(e.device_authorization_endpoint, "device_authorization_endpoint", url, false);
   check_endpoint(e.userinfo_endpoint, "userinfo_endpoint", url, false);
-  for (const auto& [key, out] : {std::pair<const char*, std::vector<std::string>*>{"token_endpoint_auth_methods_supported",
-                                                                                   &e.token_endpoint_auth_methods},
+  for (const auto& [key, out] : {std::pair<const char*, std::vector<std::string>*>{
+                                     "token_endpoint_auth_methods_supported", &e.token_endpoint_auth_methods},
                                  {"grant_types_supported", &e.grant_types}})
     if (const auto it = doc.find(key); it != doc.end() && it->is_array())
       for (const auto& m : *it)
@@ -80,8 +80,8 @@ Endpoints discover(HttpClient& http, const ClientSettings& client, const std::st
       return e;
     }
     if (response.status >= 500 || response.status == 429)
-      throw Error(ErrorKind::network, "metadata request to " + url + " failed with HTTP " +
-                                          std::to_string(response.status));
+      throw Error(ErrorKind::network,
+                  "metadata request to " + url + " failed with HTTP " + std::to_string(response.status));
     tried += (tried.empty() ? "" : ", ") + url + " (HTTP " + std::to_string(response.status) + ")";
   }
   if (client.fallback && !client.fallback->token_endpoint.empty()) return *client.fallback;

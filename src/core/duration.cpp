@@ -41,9 +41,18 @@ std::optional<Seconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   std::int64_t unit = 1;
   switch (text.back()) {
-  case 's': unit = 1; text.remove_suffix(1); break;
-  case 'm': unit = 60; text.remove_suffix(1); break;
-  case 'h': unit = 3600; text.remove_suffix(1); break;
+  case 's':
+    unit = 1;
+    text.remove_suffix(1);
+    break;
+  case 'm':
+    unit = 60;
+    text.remove_suffix(1);
+    break;
+  case 'h':
+    unit = 3600;
+    text.remove_suffix(1);
+    break;
   default: break;
   }
   if (text.empty()) return std::nullopt;
@@ -60,13 +69,12 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 std::string format_duration(Seconds d) {
   const std::int64_t count = d.count();
   // Work on the magnitude as unsigned, so that the most negative value has one too.
-  const std::uint64_t total = count < 0 ? 0 - static_cast<std::uint64_t>(count)
-                                        : static_cast<std::uint64_t>(count);
+  const std::uint64_t total = count < 0 ? 0 - static_cast<std::uint64_t>(count) : static_cast<std::uint64_t>(count);
   const std::uint64_t hours = total / 3600;
   const std::uint64_t minutes = total % 3600 / 60;
   const std::uint64_t seconds = total % 60;
   std::string out = count < 0 ? "-" : "";
-  if (hours >= 72) {  // from three days on, days and hours: a year-long refresh token reads "364d 23h"
+  if (hours >= 72) { // from three days on, days and hours: a year-long refresh token reads "364d 23h"
     out += std::to_string(hours / 24) + "d";
     if (hours % 24 > 0) out += " " + std::to_string(hours % 24) + "h";
   } else if (hours > 0) {
@@ -102,14 +110,13 @@ std::string format_rfc3339(TimePoint t) {
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   using namespace std::chrono;
   // YYYY-MM-DDTHH:MM:SS is 19 characters; a fraction and the zone follow.
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[13] != ':' || text[16] != ':')
-    return std::nullopt;
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[13] != ':' || text[16] != ':') return std::nullopt;
   if (text[10] != 'T' && text[10] != 't') return std::nullopt;
   const auto y = fixed_digits(text, 0, 4), mo = fixed_digits(text, 5, 2), d = fixed_digits(text, 8, 2);
   const auto h = fixed_digits(text, 11, 2), mi = fixed_digits(text, 14, 2), s = fixed_digits(text, 17, 2);
   if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
   std::size_t pos = 19;
-  if (text[pos] == '.') {  // a fraction of a second: at least one digit, then dropped
+  if (text[pos] == '.') { // a fraction of a second: at least one digit, then dropped
     ++pos;
     const std::size_t first = pos;
     while (pos < text.size() && is_digit(text[pos])) ++pos;

@@ -115,7 +115,7 @@ TokenSet token_exchange_grant(HttpClient& http, WallClock& clock, const Endpoint
   const HttpRequest request = form_post(endpoints.token_endpoint, params, auth, ca_file);
   TokenResponse r =
       parse_token_response(send_token_request(http, clock, request), {endpoints.token_endpoint, auth.method});
-  r.refresh_token.clear();  // RFC 8693 section 2.2.1: a refresh token is not expected; none is kept
+  r.refresh_token.clear(); // RFC 8693 section 2.2.1: a refresh token is not expected; none is kept
   TokenSet set = new_token_set(r, sent_at, x.scopes, auth.client_id, endpoints);
   set.issued_token_type = r.issued_token_type;
   return set;

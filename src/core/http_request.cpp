@@ -10,7 +10,6 @@
 namespace tokenctl {
 namespace {
 
-
 // RFC 9110 tchar.
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -42,7 +41,6 @@ bool is_field_value(std::string_view s) {
   return true;
 }
 
-
 HeadParse fail(HeadStatus status, std::string problem) {
   HeadParse result;
   result.status = status;
@@ -70,9 +68,18 @@ bool parse_request_line(std::string_view line, RequestHead& head, std::string& p
   }
   std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
                    version = line.substr(sp2 + 1);
-  if (!is_token(method)) { problem = "the method is malformed"; return false; }
-  if (!is_target(target)) { problem = "the target is not an absolute path"; return false; }
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") { problem = "the HTTP version is not 1.0 or 1.1"; return false; }
+  if (!is_token(method)) {
+    problem = "the method is malformed";
+    return false;
+  }
+  if (!is_target(target)) {
+    problem = "the target is not an absolute path";
+    return false;
+  }
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+    problem = "the HTTP version is not 1.0 or 1.1";
+    return false;
+  }
   head.method = method;
   head.target = target;
   head.version = version;
@@ -83,14 +90,20 @@ bool parse_request_line(std::string_view line, RequestHead& head, std::string& p
 }
 
 bool parse_field(std::string_view line, RequestHead& head, std::string& problem) {
-  if (line.front() == ' ' || line.front() == '\t') { problem = "obsolete line folding"; return false; }
+  if (line.front() == ' ' || line.front() == '\t') {
+    problem = "obsolete line folding";
+    return false;
+  }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
     problem = "a header field is malformed";
     return false;
   }
   std::string_view value = trim(line.substr(colon + 1), " \t");
-  if (!is_field_value(value)) { problem = "a header value holds control characters"; return false; }
+  if (!is_field_value(value)) {
+    problem = "a header value holds control characters";
+    return false;
+  }
   head.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   return true;
 }
@@ -125,12 +138,14 @@ HeadParse parse_request_head(std::string_view bytes) {
   for (;;) {
     auto line = next_line(bytes, pos);
     if (!line) {
-      if (bytes.size() - block_start > k_max_header_block) return fail(HeadStatus::too_large, "the header block is over 16 KiB");
+      if (bytes.size() - block_start > k_max_header_block)
+        return fail(HeadStatus::too_large, "the header block is over 16 KiB");
       return fail(HeadStatus::incomplete, "");
     }
     if (pos - block_start > k_max_header_block) return fail(HeadStatus::too_large, "the header block is over 16 KiB");
     if (line->empty()) break;
-    if (result.head.headers.size() == k_max_header_count) return fail(HeadStatus::too_large, "more than 64 header fields");
+    if (result.head.headers.size() == k_max_header_count)
+      return fail(HeadStatus::too_large, "more than 64 header fields");
     if (!parse_field(*line, result.head, problem)) return fail(HeadStatus::bad_request, problem);
   }
   result.status = HeadStatus::ok;

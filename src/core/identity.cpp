@@ -50,7 +50,8 @@ std::string identity_source_problem(std::string_view text) {
 
 std::string resolve_identity_source_path(std::string_view text, const std::string& config_path) {
   const auto source = parse_identity_source(text);
-  if (!source || source->kind != IdentitySource::Kind::file || source->argument.front() == '/') return std::string(text);
+  if (!source || source->kind != IdentitySource::Kind::file || source->argument.front() == '/')
+    return std::string(text);
   const std::string folder = path_folder(config_path);
   return folder.empty() ? std::string(text) : "file:" + folder + "/" + source->argument;
 }
@@ -75,31 +76,35 @@ HttpRequest identity_token_request(IdentitySource::Kind kind, const CiVariables&
     if (!vars.request_url || !vars.request_token)
       throw Error(ErrorKind::config,
                   std::string("GitHub Actions' identity token cannot be requested: ") +
-                      (!vars.request_url && !vars.request_token ? "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are"
-                       : !vars.request_url                      ? "ACTIONS_ID_TOKEN_REQUEST_URL is"
-                                                                : "ACTIONS_ID_TOKEN_REQUEST_TOKEN is") +
+                      (!vars.request_url && !vars.request_token
+                           ? "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are"
+                       : !vars.request_url ? "ACTIONS_ID_TOKEN_REQUEST_URL is"
+                                           : "ACTIONS_ID_TOKEN_REQUEST_TOKEN is") +
                       " not set",
                   std::string(k_github_permission));
     request.url = *vars.request_url;
     if (!audience.empty())
-      request.url += std::string(request.url.find('?') == std::string::npos ? "?" : "&") + "audience=" + percent_encode(audience);
+      request.url +=
+          std::string(request.url.find('?') == std::string::npos ? "?" : "&") + "audience=" + percent_encode(audience);
     request.headers.emplace_back("Authorization", "Bearer " + *vars.request_token);
     return request;
   }
   // Azure DevOps: the pipeline's OIDC token endpoint, or the collection URI form of it.
   std::string uri;
-  if (vars.request_url) uri = *vars.request_url;
+  if (vars.request_url)
+    uri = *vars.request_url;
   else if (vars.collection_uri && vars.project_id && vars.plan_id && vars.job_id)
-    uri = without_trailing_slash(*vars.collection_uri) + "/" + *vars.project_id + "/_apis/distributedtask/hubs/build/plans/" +
-          *vars.plan_id + "/jobs/" + *vars.job_id + "/oidctoken";
+    uri = without_trailing_slash(*vars.collection_uri) + "/" + *vars.project_id +
+          "/_apis/distributedtask/hubs/build/plans/" + *vars.plan_id + "/jobs/" + *vars.job_id + "/oidctoken";
   if (uri.empty() || !vars.request_token)
-    throw Error(ErrorKind::config,
-                std::string("Azure DevOps' identity token cannot be requested: ") +
-                    (uri.empty() ? "SYSTEM_OIDCREQUESTURI (or SYSTEM_COLLECTIONURI with SYSTEM_TEAMPROJECTID, "
-                                   "SYSTEM_PLANID and SYSTEM_JOBID)"
-                                 : "SYSTEM_ACCESSTOKEN") +
-                    " is not set",
-                "map the job's System.AccessToken into SYSTEM_ACCESSTOKEN (env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))");
+    throw Error(
+        ErrorKind::config,
+        std::string("Azure DevOps' identity token cannot be requested: ") +
+            (uri.empty() ? "SYSTEM_OIDCREQUESTURI (or SYSTEM_COLLECTIONURI with SYSTEM_TEAMPROJECTID, "
+                           "SYSTEM_PLANID and SYSTEM_JOBID)"
+                         : "SYSTEM_ACCESSTOKEN") +
+            " is not set",
+        "map the job's System.AccessToken into SYSTEM_ACCESSTOKEN (env: SYSTEM_ACCESSTOKEN: $(System.AccessToken))");
   request.method = "POST";
   request.url = uri + (uri.find('?') == std::string::npos ? "?" : "&") + "api-version=7.1";
   request.headers.emplace_back("Authorization", "Bearer " + *vars.request_token);
@@ -108,18 +113,20 @@ HttpRequest identity_token_request(IdentitySource::Kind kind, const CiVariables&
   return request;
 }
 
-std::string parse_identity_token_answer(IdentitySource::Kind kind, const HttpResponse& response, const std::string& url) {
-  const std::string who = kind == IdentitySource::Kind::github_actions ? "GitHub Actions' token service"
-                                                                      : "Azure DevOps' token service";
+std::string parse_identity_token_answer(IdentitySource::Kind kind, const HttpResponse& response,
+                                        const std::string& url) {
+  const std::string who =
+      kind == IdentitySource::Kind::github_actions ? "GitHub Actions' token service" : "Azure DevOps' token service";
   if (response.status >= 500 || response.status == 429 || response.status == 408)
     throw Error(ErrorKind::network, who + " at " + url + " failed with HTTP " + std::to_string(response.status));
   if (response.status != 200)
-    throw Error(ErrorKind::network, who + " at " + url + " refused to issue an identity token (HTTP " +
-                                        std::to_string(response.status) + ")",
+    throw Error(ErrorKind::network,
+                who + " at " + url + " refused to issue an identity token (HTTP " + std::to_string(response.status) +
+                    ")",
                 kind == IdentitySource::Kind::github_actions ? std::string(k_github_permission) : std::string());
   const auto doc = nlohmann::json::parse(response.body, nullptr, false);
-  const std::string token = doc.is_object() ? str(doc, kind == IdentitySource::Kind::github_actions ? "value" : "oidcToken")
-                                            : std::string();
+  const std::string token =
+      doc.is_object() ? str(doc, kind == IdentitySource::Kind::github_actions ? "value" : "oidcToken") : std::string();
   if (const std::string problem = identity_token_problem(token); !problem.empty())
     throw Error(ErrorKind::network, who + " at " + url + " answered without a usable identity token: " + problem);
   return token;
@@ -139,10 +146,12 @@ std::string describe_identity_claims(std::string_view token) {
   for (const char* key : {"iss", "sub", "aud"}) {
     const auto it = claims->find(key);
     if (it == claims->end()) continue;
-    out += (out.empty() ? "" : ", ") + std::string(key) + "=" + shorten(it->is_string() ? it->get<std::string>() : it->dump(), 200);
+    out += (out.empty() ? "" : ", ") + std::string(key) + "=" +
+           shorten(it->is_string() ? it->get<std::string>() : it->dump(), 200);
   }
   if (const auto exp = claims->find("exp"); exp != claims->end() && exp->is_number_integer())
-    out += (out.empty() ? "" : ", ") + std::string("exp=") + format_rfc3339(TimePoint(Seconds(exp->get<std::int64_t>())));
+    out +=
+        (out.empty() ? "" : ", ") + std::string("exp=") + format_rfc3339(TimePoint(Seconds(exp->get<std::int64_t>())));
   return out;
 }
 

@@ -15,8 +15,7 @@ std::optional<nlohmann::json> jwt_claims(std::string_view token) {
   const auto first = token.find('.');
   if (first == std::string_view::npos) return std::nullopt;
   const auto second = token.find('.', first + 1);
-  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
-    return std::nullopt;
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) return std::nullopt;
   const auto header = base64url_decode(token.substr(0, first));
   const auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
   if (!header || !payload || json_nesting_depth(*payload, k_max_claims_depth) > k_max_claims_depth) return std::nullopt;

@@ -27,12 +27,12 @@ enum class TokenKind { end, word, comment };
 
 struct Token {
   TokenKind kind = TokenKind::end;
-  std::size_t begin = 0;                         // raw bytes, quotes included
+  std::size_t begin = 0; // raw bytes, quotes included
   std::size_t end = 0;
   std::size_t line = 0;
-  std::size_t line_start = 0;                    // offset of the start of the token's line
-  bool at_line_start = false;                    // only blanks precede it on its line
-  std::string value;                             // unquoted and unescaped
+  std::size_t line_start = 0; // offset of the start of the token's line
+  bool at_line_start = false; // only blanks precede it on its line
+  std::string value;          // unquoted and unescaped
 };
 
 // Splits the text into tokens, counting lines; also skips macro lines for the parser.
@@ -176,7 +176,7 @@ public:
                             iequals(token.value, "account"))) {
         read_pair(token);
       } else if (m_open) {
-        m_last = token;                          // unknown keyword: curl skips it, it stays in the entry
+        m_last = token; // unknown keyword: curl skips it, it stays in the entry
       }
     }
     return std::move(m_file);
@@ -278,7 +278,7 @@ private:
   Lexer m_lexer;
   NetrcFile m_file;
   std::optional<NetrcBlock> m_open;
-  Token m_last;                                  // the open entry's last token so far
+  Token m_last; // the open entry's last token so far
 };
 
 } // namespace

@@ -5,7 +5,7 @@
 // user's, and may hold entries of other tools, macros, comments and layouts we must not touch.
 // Each update becomes at most a few byte-span edits (replace the first entry, remove later
 // duplicates, or insert one entry); everything outside those spans is copied unchanged, so the
-// only bytes that change are ones tokenctl owns. What we write is plain (NRC-1 to NRC-6): lowercase
+// only bytes that change are ones tokenctl owns. What we write is plain: lowercase
 // keywords, one pair per line, RFC 6750 token characters only, no quoting, no comments.
 #include "tokenctl/error.hpp"
 #include "tokenctl/text.hpp"
@@ -26,14 +26,14 @@ bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') 
 bool is_token_char(char c) { return is_alnum(c) || std::string_view("-._~+/=").find(c) != std::string_view::npos; }
 bool is_login_char(char c) { return is_token_char(c) || c == '@'; }
 bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || std::string_view("-._~:").find(c) != std::string_view::npos;
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("-._~:").find(c) != std::string_view::npos;
 }
 
 // Return whether a name with ':' is an IPv6 literal (hex digits, '.', at least two ':'), not "host:port".
 bool plausible_colons(std::string_view host) {
   if (std::count(host.begin(), host.end(), ':') == 0) return true;
-  return std::count(host.begin(), host.end(), ':') >= 2 &&
-         std::all_of(host.begin(), host.end(), [](char c) {
+  return std::count(host.begin(), host.end(), ':') >= 2 && std::all_of(host.begin(), host.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.';
          });
 }
@@ -125,7 +125,7 @@ std::string merge_one(std::string_view text, const NetrcEntry& update, MergeRepo
   const std::string entry = entry_text(update, eol);
 
   const NetrcBlock* first_default = nullptr;
-  std::vector<std::size_t> matches;                // indexes into file.blocks
+  std::vector<std::size_t> matches; // indexes into file.blocks
   for (std::size_t i = 0; i < file.blocks.size(); ++i) {
     const NetrcBlock& block = file.blocks[i];
     if (block.kind == NetrcBlockKind::default_entry && first_default == nullptr) first_default = &block;
@@ -183,7 +183,8 @@ void check_netrc_entry(const NetrcEntry& entry) {
   const std::string& host = entry.machine;
   if (entry.login.empty() || entry.login.size() > k_max_name_bytes || !all_of(entry.login, is_login_char) ||
       is_keyword(entry.login))
-    refuse("the netrc login for " + host + " must be letters, digits and - . _ ~ + / = @ only, and not a netrc keyword");
+    refuse("the netrc login for " + host +
+           " must be letters, digits and - . _ ~ + / = @ only, and not a netrc keyword");
   if (entry.password.empty()) refuse("the access token for " + host + " is empty");
   if (entry.password.size() > k_max_token_bytes)
     refuse("the access token for " + host + " is " + std::to_string(entry.password.size()) +

@@ -42,8 +42,9 @@ std::vector<std::string> draw_qr(const QrMatrix& m, QrStyle style, int columns, 
   // The ink is the light modules (see QrStyle). Outside the matrix is light: the quiet zone, and
   // the row under an odd last row.
   const auto ink = [&](int x, int y) { return !m.at(origin + x, origin + y); };
-  const char* colors = style == QrStyle::colors8 ? k_white_on_black_8
-                       : style == QrStyle::colors256 ? k_white_on_black_256 : "";
+  const char* colors = style == QrStyle::colors8     ? k_white_on_black_8
+                       : style == QrStyle::colors256 ? k_white_on_black_256
+                                                     : "";
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(need.lines));
   for (int y = 0; y < side; y += 2) {

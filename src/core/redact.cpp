@@ -4,9 +4,15 @@
 #include "tokenctl/redact.hpp"
 #include "tokenctl/text.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "core/json_guard.hpp"
+#include "tokenctl/url.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace tokenctl {
 namespace {
@@ -14,9 +20,8 @@ namespace {
 constexpr std::string_view k_redacted = "[redacted]";
 constexpr std::size_t k_min_partial = 12;
 constexpr std::array<std::string_view, 14> k_secret_keys = {
-    "access_token", "refresh_token", "id_token",         "code",      "code_verifier",
-    "client_secret", "token",        "device_code",      "password",  "client_assertion",
-    "assertion",     "subject_token", "actor_token",     "oidcToken"};
+    "access_token", "refresh_token", "id_token",         "code",      "code_verifier", "client_secret", "token",
+    "device_code",  "password",      "client_assertion", "assertion", "subject_token", "actor_token",   "oidcToken"};
 
 bool is_b64url(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -36,14 +41,15 @@ std::string redact_jwts(std::string_view text) {
       ++end;
     }
     out.append(text.substr(i, at - i));
-    if (dots == 2 && (at == 0 || !is_b64url(text[at - 1]))) out += "[redacted]";
-    else out.append(text.substr(at, end - at));
+    if (dots == 2 && (at == 0 || !is_b64url(text[at - 1])))
+      out += "[redacted]";
+    else
+      out.append(text.substr(at, end - at));
     i = end;
   }
   out.append(text.substr(std::min(i, text.size())));
   return out;
 }
-
 
 // Decode a form key ('+' and %XX); a malformed escape is kept as it is.
 std::string decode_form_key(std::string_view s) {
@@ -92,8 +98,10 @@ std::string redact_pairs(std::string_view text, std::string_view separators, std
 // quote, or npos when the text ends first.
 std::size_t json_string_end(std::string_view text, std::size_t open) {
   for (std::size_t i = open + 1; i < text.size(); ++i) {
-    if (text[i] == '\\') ++i;
-    else if (text[i] == '"') return i + 1;
+    if (text[i] == '\\')
+      ++i;
+    else if (text[i] == '"')
+      return i + 1;
   }
   return std::string_view::npos;
 }
@@ -103,7 +111,10 @@ std::size_t json_string_end(std::string_view text, std::size_t open) {
 std::optional<std::string> json_key_text(std::string_view raw) {
   std::string out;
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '\\') { out += raw[i]; continue; }
+    if (raw[i] != '\\') {
+      out += raw[i];
+      continue;
+    }
     if (++i >= raw.size()) return std::nullopt;
     char c = raw[i];
     if (c == 'u') {
@@ -129,8 +140,8 @@ std::size_t skip_space(std::string_view text, std::size_t i) {
 
 // Return the end of the scalar value starting at `i` (a number, true, false, null, garbage).
 std::size_t scalar_end(std::string_view text, std::size_t i) {
-  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']' && text[i] != ' ' &&
-         text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']' && text[i] != ' ' && text[i] != '\t' &&
+         text[i] != '\r' && text[i] != '\n')
     ++i;
   return i;
 }
@@ -157,12 +168,21 @@ std::string redact_json(std::string_view body) {
   std::string out;
   std::size_t i = 0;
   while (i < body.size()) {
-    if (body[i] != '"') { out += body[i++]; continue; }
+    if (body[i] != '"') {
+      out += body[i++];
+      continue;
+    }
     std::size_t end = json_string_end(body, i);
-    if (end == std::string_view::npos) { out.append(body.substr(i)); break; }
+    if (end == std::string_view::npos) {
+      out.append(body.substr(i));
+      break;
+    }
     out.append(body.substr(i, end - i));
     std::size_t colon = skip_space(body, end);
-    if (colon >= body.size() || body[colon] != ':') { i = end; continue; }
+    if (colon >= body.size() || body[colon] != ':') {
+      i = end;
+      continue;
+    }
     auto key = json_key_text(body.substr(i + 1, end - i - 2));
     std::size_t value = skip_space(body, colon + 1);
     out.append(body.substr(end, value - end));
@@ -186,8 +206,7 @@ std::string redact_header(std::string_view name, std::string_view value) {
     if (space == std::string_view::npos) return std::string(k_redacted);
     return std::string(value.substr(0, space + 1)) + std::string(k_redacted);
   }
-  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie") || iequals(name, "DPoP"))
-    return std::string(k_redacted);
+  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie") || iequals(name, "DPoP")) return std::string(k_redacted);
   return std::string(value);
 }
 
@@ -221,11 +240,46 @@ std::string redact_url(std::string_view url) {
   return out.append(redact_pairs(url.substr(query + 1), "&#"));
 }
 
+namespace {
+
+constexpr int k_max_scrub_depth = 64;
+constexpr std::size_t k_min_scrubbed = 8;
+
+// The values of secret parameters as a parser reads them out of `body`: the pairs of a form body,
+// the members of a top-level JSON object.
+std::vector<std::string> secret_values(std::string_view body) {
+  std::vector<std::string> out;
+  if (const auto params = parse_params(body))
+    for (const auto& [key, value] : *params)
+      if (is_secret_param(key)) out.push_back(value);
+  if (json_nesting_depth(body, k_max_scrub_depth) <= k_max_scrub_depth) {
+    const auto doc = nlohmann::json::parse(body, nullptr, false);
+    if (doc.is_object())
+      for (const auto& [key, value] : doc.items())
+        if (value.is_string() && is_secret_param(key)) out.push_back(value.get<std::string>());
+  }
+  return out;
+}
+
+// Hide every other place `text` holds one of `values` (a server that echoes a token under another
+// name, or a body a parser reads differently than the redactor).
+std::string scrub(std::string text, const std::vector<std::string>& values) {
+  for (const std::string& value : values) {
+    if (value.size() < k_min_scrubbed) continue;
+    for (auto at = text.find(value); at != std::string::npos; at = text.find(value, at + k_redacted.size()))
+      text.replace(at, value.size(), k_redacted);
+  }
+  return text;
+}
+
+} // namespace
+
 std::string redact_body(std::string_view, std::string_view body) {
   // Both ways, whatever the Content-Type says: a parser may read a body other than its type
   // claims (a JSON body with a BOM sent as text/html, a form body labelled JSON), and what one
-  // reading misses the other hides. Hiding too much in a log costs nothing.
-  return redact_jwts(redact_form(redact_json(body)));
+  // reading misses the other hides. Then every copy of a secret value that a parser would read is
+  // hidden wherever it stands. Hiding too much in a log costs nothing.
+  return scrub(redact_jwts(redact_form(redact_json(body))), secret_values(body));
 }
 
 } // namespace tokenctl

@@ -14,8 +14,8 @@ RevokeResult revoke_token(HttpClient& http, WallClock& clock, const std::string&
   if (response.status == 200) return RevokeResult::revoked;
   const std::string status = "HTTP " + std::to_string(response.status);
   if (response.status >= 500 || response.status == 429 || response.status == 408)
-    throw Error(ErrorKind::network, "the revocation endpoint " + endpoint + " failed with " + status +
-                                        "; the token may still be valid");
+    throw Error(ErrorKind::network,
+                "the revocation endpoint " + endpoint + " failed with " + status + "; the token may still be valid");
   const auto doc = nlohmann::json::parse(response.body, nullptr, false);
   const std::string code = doc.is_object() && doc.contains("error") && doc["error"].is_string()
                                ? doc["error"].get<std::string>()

@@ -31,10 +31,20 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, unsigned& cp) {
   const auto c = static_cast<unsigned char>(s[i]);
   std::size_t len = 0;
   unsigned min = 0;
-  if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else
+    return 0;
   if (i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k) {
     const auto b = static_cast<unsigned char>(s[i + k]);
@@ -102,8 +112,10 @@ std::string sanitize(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) append_byte_escape(out, c);
-      else out += static_cast<char>(c);
+      if (c < 0x20 || c == 0x7F)
+        append_byte_escape(out, c);
+      else
+        out += static_cast<char>(c);
       ++i;
       continue;
     }
@@ -113,7 +125,7 @@ std::string sanitize(std::string_view text) {
       append_byte_escape(out, c);
       ++i;
     } else if (cp <= 0x9F) {
-      append_byte_escape(out, static_cast<unsigned char>(cp));  // C1: U+009B is a CSI
+      append_byte_escape(out, static_cast<unsigned char>(cp)); // C1: U+009B is a CSI
       i += len;
     } else if (is_bidi_control(cp)) {
       append_code_point_escape(out, cp);

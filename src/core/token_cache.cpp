@@ -35,8 +35,8 @@ Error cache_error(const std::string& path, const std::string& what) {
 bool printable_key(std::string_view key) {
   if (key.empty() || key.size() > 64 || key == "." || key == "..") return false;
   for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -80,7 +80,8 @@ public:
   }
 
   // Call `f(key, reader)` for every member, each of which must be an object.
-  template <class F> void each_object(F f) const {
+  template <class F>
+  void each_object(F f) const {
     for (const auto& [key, value] : m_object.items()) {
       const std::string label = m_label + "." + (printable_key(key) ? key : std::string("<key not shown>"));
       if (!value.is_object()) throw_damaged(m_path, label + " is not an object");
@@ -144,9 +145,10 @@ TokenSet read_token_set(const SetReader& r, int depth = 0) {
   }
   r.string("issued_token_type", set.issued_token_type);
   if (depth == 0)
-    if (const auto v = r.object("variants")) v->each_object([&](const std::string& key, const SetReader& variant) {
-      set.variants[key] = read_token_set(variant, depth + 1);
-    });
+    if (const auto v = r.object("variants"))
+      v->each_object([&](const std::string& key, const SetReader& variant) {
+        set.variants[key] = read_token_set(variant, depth + 1);
+      });
   return set;
 }
 
@@ -213,11 +215,9 @@ OrderedJson write_token_set(const TokenSet& set, bool variant = false) {
 TokenCache parse_token_cache(std::string_view bytes, const std::string& path) {
   if (bytes.empty()) throw cache_error(path, "is empty");
   if (bytes.size() > k_token_cache_max_bytes)
-    throw cache_error(path, "is too large (more than " + std::to_string(k_token_cache_max_bytes) +
-                                " bytes)");
+    throw cache_error(path, "is too large (more than " + std::to_string(k_token_cache_max_bytes) + " bytes)");
   if (json_nesting_depth(bytes, k_token_cache_max_depth) > k_token_cache_max_depth)
-    throw cache_error(path, "is nested too deeply (more than " +
-                                std::to_string(k_token_cache_max_depth) + " levels)");
+    throw cache_error(path, "is nested too deeply (more than " + std::to_string(k_token_cache_max_depth) + " levels)");
   const Json root = parse_json(bytes, path);
   if (!root.is_object()) throw_damaged(path, "the top level is not an object");
   check_version(root, path);
@@ -227,8 +227,7 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path) {
 
   TokenCache cache;
   for (const auto& [name, value] : tokens->items()) {
-    const std::string label =
-        printable_key(name) ? "tokens." + name : std::string("tokens.<name not shown>");
+    const std::string label = printable_key(name) ? "tokens." + name : std::string("tokens.<name not shown>");
     if (!value.is_object()) throw_damaged(path, label + " is not an object");
     cache.tokens[name] = read_token_set(SetReader(path, value, label));
   }

@@ -102,7 +102,7 @@ private:
 };
 
 struct Found {
-  std::optional<std::string_view> set;           // the profile's set, if the cache has one
+  std::optional<std::string_view> set; // the profile's set, if the cache has one
 };
 
 // Walk {"version": 1, "tokens": {NAME: SET, ...}}; nullopt when anything is unexpected.
@@ -140,7 +140,8 @@ std::optional<Found> find_set(std::string_view bytes, std::string_view profile) 
 
 } // namespace
 
-std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile, const std::string& path) {
+std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::string_view profile,
+                                                const std::string& path) {
   const auto found = bytes.size() <= k_token_cache_max_bytes ? find_set(bytes, profile) : std::nullopt;
   if (!found) {
     const TokenCache cache = parse_token_cache(bytes, path);
@@ -152,7 +153,7 @@ std::optional<TokenSet> parse_token_cache_entry(std::string_view bytes, std::str
   try {
     return parse_token_set_json(*found->set, std::string(profile), path);
   } catch (const Error&) {
-    parse_token_cache(bytes, path);  // the whole file's error, with its byte offsets, comes from here
+    parse_token_cache(bytes, path); // the whole file's error, with its byte offsets, comes from here
     throw;
   }
 }

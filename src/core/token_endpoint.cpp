@@ -14,13 +14,12 @@ namespace {
 constexpr std::int64_t k_max_expires_in = 10LL * 365 * 24 * 3600;
 constexpr int k_max_response_depth = 16;
 
-
 std::string str(const nlohmann::json& doc, const char* key) {
   const auto it = doc.find(key);
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// A lifetime in seconds as a number or a string of digits (IOP-1), capped at ten years; nullopt
+// A lifetime in seconds as a number or a string of digits, capped at ten years; nullopt
 // when absent or not a number. `zero_means_unknown`: Keycloak's refresh_expires_in of 0 means
 // "does not expire"; an expires_in of 0 or less means the token is expired on arrival.
 std::optional<Seconds> lifetime_of(const nlohmann::json& doc, const char* key, bool zero_means_unknown) {
@@ -77,9 +76,11 @@ std::string hint_for(std::string_view code, std::optional<AuthMethod> method) {
     return "check the profile's client_id, the secret in client_secret_env, and token_endpoint_auth_method" + used +
            ": some servers take the secret only in the form body (client_secret_post)";
   }
-  if (code == "invalid_scope") return "check the profile's scopes: the server does not grant one of them to this client";
+  if (code == "invalid_scope")
+    return "check the profile's scopes: the server does not grant one of them to this client";
   if (code == "unauthorized_client")
-    return "the client may not use this grant: check the profile's grant and client_id, or the client's settings at the server";
+    return "the client may not use this grant: check the profile's grant and client_id, or the client's settings at "
+           "the server";
   if (code == "unsupported_grant_type") return "the server does not offer this grant: check the profile's grant";
   return "";
 }
@@ -111,7 +112,7 @@ HttpRequest form_post(const std::string& endpoint, Params params, const ClientAu
   request.headers = {{"Accept", "application/json"}, {"Content-Type", "application/x-www-form-urlencoded"}};
   switch (auth.method) {
   case AuthMethod::none:
-    if (!auth.client_id.empty()) params.emplace_back("client_id", auth.client_id);  // an exchange may name none
+    if (!auth.client_id.empty()) params.emplace_back("client_id", auth.client_id); // an exchange may name none
     break;
   case AuthMethod::client_secret_post:
     params.emplace_back("client_id", auth.client_id);
@@ -134,16 +135,23 @@ TokenResponse parse_token_response(const HttpResponse& response, const std::stri
   return parse_token_response(response, TokenRequestInfo{endpoint, std::nullopt});
 }
 
-TokenResponse parse_token_response(const HttpResponse& response, const TokenRequestInfo& request) {
-  const std::string& endpoint = request.endpoint;
+namespace {
+
+// The body as a JSON object (a form body too, as some servers send); anything else as not one.
+nlohmann::json response_document(const HttpResponse& response) {
   const std::string content_type = response.header("Content-Type");
-  nlohmann::json doc;
   if (content_type.find("application/x-www-form-urlencoded") != std::string::npos ||
-      content_type.find("text/plain") != std::string::npos) {
-    doc = form_as_json(response.body);
-  } else if (json_nesting_depth(response.body, k_max_response_depth) <= k_max_response_depth) {
-    doc = nlohmann::json::parse(response.body, nullptr, false);
-  }
+      content_type.find("text/plain") != std::string::npos)
+    return form_as_json(response.body);
+  if (json_nesting_depth(response.body, k_max_response_depth) <= k_max_response_depth)
+    return nlohmann::json::parse(response.body, nullptr, false);
+  return nlohmann::json();
+}
+
+// Throw for any answer that is not a success with a JSON object: a redirect, an OAuth error, a
+// status that means trouble or refusal, a body that is not an object.
+void check_token_answer(const HttpResponse& response, const nlohmann::json& doc, const TokenRequestInfo& request) {
+  const std::string& endpoint = request.endpoint;
   const std::string status = "HTTP " + std::to_string(response.status);
   if (response.status >= 300 && response.status <= 399)
     throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " answered with a redirect (" + status +
@@ -159,15 +167,40 @@ TokenResponse parse_token_response(const HttpResponse& response, const TokenRequ
   if (response.status >= 500 || response.status == 429 || response.status == 408)
     throw Error(ErrorKind::network, "the token endpoint " + endpoint + " failed with " + status);
   if (response.status >= 400)
-    throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " refused the request with " + status +
-                                        " and no error code",
+    throw Error(ErrorKind::failure,
+                "the token endpoint " + endpoint + " refused the request with " + status + " and no error code",
                 response.status == 401 || response.status == 403 ? hint_for("invalid_client", request.auth_method)
-                                                                  : std::string());
+                                                                 : std::string());
   if (!doc.is_object())
-    throw Error(ErrorKind::network, "the token endpoint " + endpoint + " answered " + status +
-                                        " with a body that is not a JSON object");
+    throw Error(ErrorKind::network,
+                "the token endpoint " + endpoint + " answered " + status + " with a body that is not a JSON object");
   if (response.status < 200 || response.status > 299)
     throw Error(ErrorKind::failure, "the token endpoint " + endpoint + " refused the request with " + status);
+}
+
+// Every token is checked here, once, before anything is stored or printed. A refused access or
+// id token still lets a valid new refresh token through (the old one may be spent already).
+void check_tokens(const TokenResponse& r, const std::string& endpoint) {
+  const bool refresh_ok = r.refresh_token.empty() || valid_refresh_token(r.refresh_token);
+  const auto refuse = [&](const std::string& what) {
+    throw UnusableTokenResponse("the token endpoint " + endpoint + " issued " + what + "; refusing the response",
+                                refresh_ok ? r.refresh_token : std::string());
+  };
+  if (!valid_access_token(r.access_token))
+    refuse(r.access_token.size() > k_max_token_bytes
+               ? "an access token of " + std::to_string(r.access_token.size()) + " bytes (more than " +
+                     std::to_string(k_max_token_bytes) + ")"
+               : std::string("an access token with characters that are not allowed in a token (RFC 6750)"));
+  if (!r.id_token.empty() && !valid_id_token(r.id_token)) refuse("an id token that is not a compact JWT");
+  if (!refresh_ok) refuse("a refresh token that is too large or has characters that are not allowed");
+}
+
+} // namespace
+
+TokenResponse parse_token_response(const HttpResponse& response, const TokenRequestInfo& request) {
+  const std::string& endpoint = request.endpoint;
+  const nlohmann::json doc = response_document(response);
+  check_token_answer(response, doc, request);
   TokenResponse r;
   r.access_token = str(doc, "access_token");
   if (r.access_token.empty())
@@ -181,20 +214,7 @@ TokenResponse parse_token_response(const HttpResponse& response, const TokenRequ
   }
   r.refresh_token = str(doc, "refresh_token");
   r.id_token = str(doc, "id_token");
-  // Every token is checked here, once, before anything is stored or printed. A refused access or
-  // id token still lets a valid new refresh token through (the old one may be spent already).
-  const bool refresh_ok = r.refresh_token.empty() || valid_refresh_token(r.refresh_token);
-  const auto refuse = [&](const std::string& what) {
-    throw UnusableTokenResponse("the token endpoint " + endpoint + " issued " + what + "; refusing the response",
-                                refresh_ok ? r.refresh_token : std::string());
-  };
-  if (!valid_access_token(r.access_token))
-    refuse(r.access_token.size() > k_max_token_bytes
-               ? "an access token of " + std::to_string(r.access_token.size()) + " bytes (more than " +
-                     std::to_string(k_max_token_bytes) + ")"
-               : std::string("an access token with characters that are not allowed in a token (RFC 6750)"));
-  if (!r.id_token.empty() && !valid_id_token(r.id_token)) refuse("an id token that is not a compact JWT");
-  if (!refresh_ok) refuse("a refresh token that is too large or has characters that are not allowed");
+  check_tokens(r, endpoint);
   r.expires_in = lifetime_of(doc, "expires_in", false);
   r.refresh_expires_in = lifetime_of(doc, "refresh_token_expires_in", true);
   if (!r.refresh_expires_in) r.refresh_expires_in = lifetime_of(doc, "refresh_expires_in", true);
@@ -290,7 +310,8 @@ nlohmann::json check_id_token(std::string_view id_token, const IdTokenExpectatio
     // Compared as a double: an exp of 1e300 or INT64_MAX is simply in the future, with no
     // conversion to an integer that could overflow.
     const double leeway = 120;
-    if (exp->get<double>() + leeway < static_cast<double>(expect.now.time_since_epoch().count())) fail("it has expired");
+    if (exp->get<double>() + leeway < static_cast<double>(expect.now.time_since_epoch().count()))
+      fail("it has expired");
   }
   if (!expect.nonce.empty() && str(*claims, "nonce") != expect.nonce) fail("its nonce does not match the request");
   if (expect.previous != nullptr) {

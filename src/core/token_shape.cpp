@@ -20,7 +20,8 @@ std::string shape_key(const TokenShape& shape) {
   if (!shape.audience.empty()) return "audience=" + shape.audience;
   std::string key;
   if (!shape.resource.empty()) key = "resource=" + shape.resource;
-  if (!shape.scopes.empty()) key += (key.empty() ? "" : "&") + std::string("scope=") + join(sorted_unique(shape.scopes));
+  if (!shape.scopes.empty())
+    key += (key.empty() ? "" : "&") + std::string("scope=") + join(sorted_unique(shape.scopes));
   return key;
 }
 

@@ -21,7 +21,6 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_unreserved(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
-
 // Path, query and fragment characters: printable ASCII but space, '"', '<', '>', '\', '^', '`',
 // '{', '|', '}', and '%' only as the start of a valid escape.
 bool valid_component(std::string_view s, bool allow_query_chars) {
@@ -86,7 +85,7 @@ bool parse_groups(std::string_view s, bool quad_allowed, std::vector<std::uint16
     out.push_back(static_cast<std::uint16_t>(value));
     if (colon == std::string_view::npos) return true;
     s.remove_prefix(colon + 1);
-    if (s.empty()) return false;                 // a trailing single ':'
+    if (s.empty()) return false; // a trailing single ':'
   }
   return true;
 }
@@ -180,8 +179,7 @@ std::optional<Url> parse_url(std::string_view text) {
     rest = rest.substr(0, question);
   }
   url.path = std::string(rest);
-  if (!valid_component(url.path, false) || !valid_component(url.query, true) ||
-      !valid_component(url.fragment, true))
+  if (!valid_component(url.path, false) || !valid_component(url.query, true) || !valid_component(url.fragment, true))
     return std::nullopt;
   return url;
 }

@@ -40,16 +40,22 @@ constexpr int k_grace_ms = 100;
 
 // The item schema. SECRET_SCHEMA_NONE: libsecret stores xdg:schema = "org.tokenctl.Token" and
 // matches on it, so items of other programs with the same attribute names never match.
-const SecretSchema k_schema = {
-    "org.tokenctl.Token",
-    SECRET_SCHEMA_NONE,
-    {
-        {"application", SECRET_SCHEMA_ATTRIBUTE_STRING},
-        {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
-        {"issuer", SECRET_SCHEMA_ATTRIBUTE_STRING},
-        {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING},
-    },
-    0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const SecretSchema k_schema = {"org.tokenctl.Token",
+                               SECRET_SCHEMA_NONE,
+                               {
+                                   {"application", SECRET_SCHEMA_ATTRIBUTE_STRING},
+                                   {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
+                                   {"issuer", SECRET_SCHEMA_ATTRIBUTE_STRING},
+                                   {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING},
+                               },
+                               0,
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr};
 
 // ---- GLib's log: swallowed ------------------------------------------------------------------
 
@@ -142,7 +148,9 @@ public:
   Call(int timeout_ms, char* errbuf, size_t errbuf_len) : m_err{errbuf, errbuf_len} {
     silence_glib();
     if (m_err.buf != nullptr && m_err.len > 0) m_err.buf[0] = '\0';
-    m_timeout_ms = timeout_ms <= 0 ? k_default_timeout_ms : timeout_ms > k_max_timeout_ms ? k_max_timeout_ms : timeout_ms;
+    m_timeout_ms = timeout_ms <= 0                 ? k_default_timeout_ms
+                   : timeout_ms > k_max_timeout_ms ? k_max_timeout_ms
+                                                   : timeout_ms;
     m_ctx = g_main_context_new();
     m_cancel = g_cancellable_new();
     g_main_context_push_thread_default(m_ctx);
@@ -167,8 +175,7 @@ public:
     if (!m_abandoned) {
       // Let GLib finish its own bookkeeping (destroy notifies of signal subscriptions, ...)
       // queued on this context; never block.
-      for (int i = 0; i < 100 && g_main_context_iteration(m_ctx, FALSE); ++i) {
-      }
+      for (int i = 0; i < 100 && g_main_context_iteration(m_ctx, FALSE); ++i) {}
     }
     g_main_context_pop_thread_default(m_ctx);
     g_object_unref(m_cancel);
@@ -273,8 +280,7 @@ public:
     // shared connection. GDBusProxy's initialisation asks the bus to start the service when
     // nobody owns org.freedesktop.secrets and a .service file can activate it.
     step = new Step;
-    secret_service_open(tokenctl_quiet_service_get_type(), nullptr, SECRET_SERVICE_NONE, m_cancel, on_step_ready,
-                        step);
+    secret_service_open(tokenctl_quiet_service_get_type(), nullptr, SECRET_SERVICE_NONE, m_cancel, on_step_ready, step);
     result = wait(step);
     if (result == nullptr) return timeout("connecting to the Secret Service");
     m_service = secret_service_open_finish(result, &error);
@@ -375,9 +381,8 @@ private:
       g_free(path);
       if (is_socket) return TOKENCTL_KEYRING_OK; // GLib connects there itself
     }
-    say(m_err, "no session bus: DBUS_SESSION_BUS_ADDRESS is not set%s", runtime != nullptr && runtime[0] != '\0'
-                                                                            ? " and there is no $XDG_RUNTIME_DIR/bus"
-                                                                            : " (nor XDG_RUNTIME_DIR)");
+    say(m_err, "no session bus: DBUS_SESSION_BUS_ADDRESS is not set%s",
+        runtime != nullptr && runtime[0] != '\0' ? " and there is no $XDG_RUNTIME_DIR/bus" : " (nor XDG_RUNTIME_DIR)");
     return TOKENCTL_KEYRING_NO_SERVICE;
   }
 
@@ -460,38 +465,18 @@ int keyring_store(const char* profile, const char* issuer, const char* label, co
   return rc;
 }
 
-int keyring_lookup(const char* profile, const char* issuer, int timeout_ms, char** secret_out, size_t* len_out,
-                   char* errbuf, size_t errbuf_len) noexcept {
-  if (secret_out == nullptr || len_out == nullptr) return bad_argument(errbuf, errbuf_len, "the output");
-  *secret_out = nullptr;
-  *len_out = 0;
-  if (!valid_text(profile)) return bad_argument(errbuf, errbuf_len, "the profile");
-  if (!valid_text(issuer)) return bad_argument(errbuf, errbuf_len, "the issuer");
-
-  Call call(timeout_ms, errbuf, errbuf_len);
+// Open the service and list the items of (profile, issuer) into `*items`.
+int search_items(Call& call, const char* profile, const char* issuer, GList** items) {
   if (int rc = call.open(); rc != TOKENCTL_KEYRING_OK) return rc;
   GHashTable* attributes = item_attributes(profile, issuer);
-  GList* items = nullptr;
-  int rc = call.search(attributes, &items);
+  const int rc = call.search(attributes, items);
   g_hash_table_unref(attributes);
-  if (rc != TOKENCTL_KEYRING_OK) return rc;
+  return rc;
+}
 
-  SecretItem* item = nullptr;
-  for (GList* l = items; l != nullptr; l = l->next) {
-    if (!secret_item_get_locked(SECRET_ITEM(l->data))) {
-      item = SECRET_ITEM(g_object_ref(l->data));
-      break;
-    }
-  }
-  bool any = items != nullptr;
-  g_list_free_full(items, g_object_unref);
-  if (item == nullptr) {
-    if (!any) return call.nothing_found(profile);
-    say(call.err(), "the keyring that holds the item of profile %s is locked, and unlocking it needs a prompt",
-        profile);
-    return TOKENCTL_KEYRING_LOCKED;
-  }
-
+// Load `item`'s secret and hand a malloc'd copy to the caller; takes over the reference to `item`.
+int read_secret(Call& call, SecretItem* item, const char* profile, char** secret_out, size_t* len_out) {
+  int rc = TOKENCTL_KEYRING_FAILED;
   auto* step = new Step;
   secret_item_load_secret(item, call.cancellable(), on_step_ready, step);
   GAsyncResult* result = call.wait(step);
@@ -516,7 +501,6 @@ int keyring_lookup(const char* profile, const char* issuer, int timeout_ms, char
   const gchar* bytes = secret_value_get(value, &len);
   char* copy = static_cast<char*>(malloc(len + 1));
   if (copy == nullptr) {
-    rc = TOKENCTL_KEYRING_FAILED;
     say(call.err(), "out of memory");
   } else {
     if (len > 0) memcpy(copy, bytes, len);
@@ -530,16 +514,45 @@ int keyring_lookup(const char* profile, const char* issuer, int timeout_ms, char
   return rc;
 }
 
+int keyring_lookup(const char* profile, const char* issuer, int timeout_ms, char** secret_out, size_t* len_out,
+                   char* errbuf, size_t errbuf_len) noexcept {
+  if (secret_out == nullptr || len_out == nullptr) return bad_argument(errbuf, errbuf_len, "the output");
+  *secret_out = nullptr;
+  *len_out = 0;
+  if (!valid_text(profile)) return bad_argument(errbuf, errbuf_len, "the profile");
+  if (!valid_text(issuer)) return bad_argument(errbuf, errbuf_len, "the issuer");
+
+  Call call(timeout_ms, errbuf, errbuf_len);
+  GList* items = nullptr;
+  int rc = search_items(call, profile, issuer, &items);
+  if (rc != TOKENCTL_KEYRING_OK) return rc;
+
+  SecretItem* item = nullptr;
+  for (GList* l = items; l != nullptr; l = l->next) {
+    if (!secret_item_get_locked(SECRET_ITEM(l->data))) {
+      item = SECRET_ITEM(g_object_ref(l->data));
+      break;
+    }
+  }
+  bool any = items != nullptr;
+  g_list_free_full(items, g_object_unref);
+  if (item == nullptr) {
+    if (!any) return call.nothing_found(profile);
+    say(call.err(), "the keyring that holds the item of profile %s is locked, and unlocking it needs a prompt",
+        profile);
+    return TOKENCTL_KEYRING_LOCKED;
+  }
+
+  return read_secret(call, item, profile, secret_out, len_out);
+}
+
 int keyring_erase(const char* profile, const char* issuer, int timeout_ms, char* errbuf, size_t errbuf_len) noexcept {
   if (!valid_text(profile)) return bad_argument(errbuf, errbuf_len, "the profile");
   if (!valid_text(issuer)) return bad_argument(errbuf, errbuf_len, "the issuer");
 
   Call call(timeout_ms, errbuf, errbuf_len);
-  if (int rc = call.open(); rc != TOKENCTL_KEYRING_OK) return rc;
-  GHashTable* attributes = item_attributes(profile, issuer);
   GList* items = nullptr;
-  int rc = call.search(attributes, &items);
-  g_hash_table_unref(attributes);
+  int rc = search_items(call, profile, issuer, &items);
   if (rc != TOKENCTL_KEYRING_OK) return rc;
   if (items == nullptr) return call.nothing_found(profile);
 
@@ -598,7 +611,7 @@ int keyring_probe(int timeout_ms, char* errbuf, size_t errbuf_len) noexcept {
 }
 
 const tokenctl_keyring_module k_module{TOKENCTL_KEYRING_ABI_VERSION, keyring_store, keyring_lookup, keyring_erase,
-                                       keyring_free_secret, keyring_probe};
+                                       keyring_free_secret,          keyring_probe};
 
 } // namespace
 

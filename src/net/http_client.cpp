@@ -47,8 +47,7 @@ void collect_body(void* ctx, const char* data, size_t len) {
 [[noreturn]] void throw_failure(int result, const std::string& url, const std::string& ca_file,
                                 const std::string& detail, int os_error, const HttpClientOptions& options) {
   switch (result) {
-  case TOKENCTL_HTTP_RESOLVE_FAILED:
-    throw HttpError("cannot resolve the host name of " + url + ": " + detail, false);
+  case TOKENCTL_HTTP_RESOLVE_FAILED: throw HttpError("cannot resolve the host name of " + url + ": " + detail, false);
   case TOKENCTL_HTTP_CONNECT_FAILED:
     throw HttpError("cannot connect to " + url + ": " + (os_error != 0 ? std::strerror(os_error) : detail), false);
   case TOKENCTL_HTTP_CONNECT_TIMEOUT:
@@ -60,23 +59,18 @@ void collect_body(void* ctx, const char* data, size_t len) {
   case TOKENCTL_HTTP_TIMEOUT:
     throw HttpError("timed out after " + describe_duration(options.total_timeout) + " waiting for " + url, true);
   case TOKENCTL_HTTP_TOO_LARGE:
-    throw HttpError("response from " + url + " is larger than " + describe_size(options.max_body_bytes) +
-                        "; refusing it",
-                    true);
-  case TOKENCTL_HTTP_BAD_REQUEST:
-    throw Error(ErrorKind::config, "cannot send a request to " + url + ": " + detail);
+    throw HttpError(
+        "response from " + url + " is larger than " + describe_size(options.max_body_bytes) + "; refusing it", true);
+  case TOKENCTL_HTTP_BAD_REQUEST: throw Error(ErrorKind::config, "cannot send a request to " + url + ": " + detail);
   case TOKENCTL_HTTP_BAD_CA:
     throw Error(ErrorKind::config, "cannot send a request to " + url + ": the CA file " + ca_file + " " + detail);
-  default:
-    throw HttpError("request to " + url + " failed: " + detail, true);
+  default: throw HttpError("request to " + url + " failed: " + detail, true);
   }
 }
 
 } // namespace
 
-std::string url_for_messages(std::string_view url) {
-  return std::string(url.substr(0, url.find_first_of("?#")));
-}
+std::string url_for_messages(std::string_view url) { return std::string(url.substr(0, url.find_first_of("?#"))); }
 
 std::string describe_duration(std::chrono::milliseconds duration) {
   auto ms = duration.count();
@@ -104,8 +98,7 @@ HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
   Headers headers = request.headers;
   if (find_header(headers, "User-Agent") == nullptr) headers.emplace_back("User-Agent", "tokenctl/" TOKENCTL_VERSION);
   std::vector<tokenctl_http_header> c_headers;
-  for (const auto& [name, value] : headers)
-    c_headers.push_back({name.data(), name.size(), value.data(), value.size()});
+  for (const auto& [name, value] : headers) c_headers.push_back({name.data(), name.size(), value.data(), value.size()});
   HttpRequest logged = request;
   logged.headers = headers;
   log_request(logged);
@@ -121,7 +114,9 @@ HttpResponse ModuleHttpClient::send(const HttpRequest& request) {
     } catch (const Error& e) {
       throw Error(ErrorKind::config, refused + "the CA file: " + e.what());
     }
-    if (!text) throw Error(ErrorKind::config, refused + "cannot read the CA file " + request.ca_file + ": No such file or directory");
+    if (!text)
+      throw Error(ErrorKind::config,
+                  refused + "cannot read the CA file " + request.ca_file + ": No such file or directory");
     ca_pem = std::move(*text);
   }
 
@@ -173,8 +168,7 @@ void ModuleHttpClient::log_response(const HttpResponse& response) const {
   m_options.verbose_log("< " + std::to_string(response.status));
   for (const auto& [name, value] : response.headers)
     m_options.verbose_log("< " + name + ": " + redact_header(name, value));
-  if (!response.body.empty())
-    m_options.verbose_log("< " + redact_body(response.header("Content-Type"), response.body));
+  if (!response.body.empty()) m_options.verbose_log("< " + redact_body(response.header("Content-Type"), response.body));
 }
 
 } // namespace tokenctl::net

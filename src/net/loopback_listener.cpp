@@ -111,9 +111,11 @@ CallbackReply route(const HeadParse& parsed, int port, const CallbackHandler& ha
 // Send what is pending; return false when the connection failed.
 bool flush(Client& client) {
   while (client.sent < client.out.size()) {
-    ssize_t n = ::send(client.fd.get(), client.out.data() + client.sent, client.out.size() - client.sent,
-                       MSG_NOSIGNAL);
-    if (n > 0) { client.sent += static_cast<std::size_t>(n); continue; }
+    ssize_t n = ::send(client.fd.get(), client.out.data() + client.sent, client.out.size() - client.sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      client.sent += static_cast<std::size_t>(n);
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
@@ -162,8 +164,7 @@ LoopbackListener LoopbackListener::bind_loopback(int port) {
                   where + "port " + std::to_string(port) + " is in use (set --port or redirect_port)");
     throw Error(ErrorKind::failure, where + std::strerror(errno));
   }
-  if (::listen(fd.get(), k_listen_backlog) != 0)
-    throw Error(ErrorKind::failure, where + std::strerror(errno));
+  if (::listen(fd.get(), k_listen_backlog) != 0) throw Error(ErrorKind::failure, where + std::strerror(errno));
   socklen_t len = sizeof addr;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     throw Error(ErrorKind::failure, where + std::strerror(errno));
@@ -193,8 +194,10 @@ public:
   Clock::time_point expire(Clock::time_point now, Clock::time_point overall) {
     Clock::time_point next = overall;
     for (auto& client : m_clients) {
-      if (client.deadline <= now) close(client);
-      else next = std::min(next, client.deadline);
+      if (client.deadline <= now)
+        close(client);
+      else
+        next = std::min(next, client.deadline);
     }
     std::erase_if(m_clients, [](const Client& c) { return c.phase == Phase::closed; });
     return next;
@@ -262,8 +265,14 @@ private:
     }
     HeadParse parsed = parse_request_head(client.in);
     if (parsed.status == HeadStatus::incomplete && open) return;
-    if (parsed.status == HeadStatus::incomplete) { close(client); return; } // closed mid-head
-    if (m_finishing) { close(client); return; }
+    if (parsed.status == HeadStatus::incomplete) {
+      close(client);
+      return;
+    } // closed mid-head
+    if (m_finishing) {
+      close(client);
+      return;
+    }
     CallbackReply reply = route(parsed, m_port, m_handler);
     client.out = make_response(reply.status, reply.html, reply.location);
     client.phase = Phase::writing;

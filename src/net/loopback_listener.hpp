@@ -20,8 +20,8 @@ struct CallbackReply {
       : status(status_), html(std::move(html_)), done(done_), location(std::move(location_)) {}
   int status = 200;
   std::string html;
-  bool done = false;     // stop serving once this reply is sent
-  std::string location;  // a Location header (with status 302), or ""
+  bool done = false;    // stop serving once this reply is sent
+  std::string location; // a Location header (with status 302), or ""
 };
 
 using CallbackHandler = std::function<CallbackReply(std::string_view path, std::string_view query)>;

@@ -38,7 +38,7 @@ struct Transfer {
   std::size_t header_bytes = 0;
   bool too_large = false;
   std::vector<std::pair<std::string, std::string>> headers; // of the latest response
-  std::string body;                                          // of the latest response
+  std::string body;                                         // of the latest response
 };
 
 size_t on_write(char* data, size_t size, size_t count, void* user) {
@@ -73,8 +73,7 @@ size_t on_header_line(char* data, size_t size, size_t count, void* user) {
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos)
-    transfer.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                  std::string(trim(line.substr(colon + 1))));
+    transfer.headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
   return n;
 }
 

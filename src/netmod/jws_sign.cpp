@@ -41,8 +41,8 @@ using EcdsaSig = std::unique_ptr<ECDSA_SIG, CDeleter<ECDSA_SIG_free>>;
 
 constexpr std::size_t k_max_pem_bytes = 64 * 1024; // an RSA 16384-bit key is about 13 KiB
 constexpr int k_min_rsa_bits = 2048;               // RFC 7518 section 3.3
-constexpr std::size_t k_es256_part = 32;            // R and S of a P-256 signature
-constexpr int k_pss_salt_len = 32;                  // RFC 7518 section 3.5: the size of the hash
+constexpr std::size_t k_es256_part = 32;           // R and S of a P-256 signature
+constexpr int k_pss_salt_len = 32;                 // RFC 7518 section 3.5: the size of the hash
 
 // Leaves OpenSSL's error queue empty when the call returns, on every path.
 struct ErrorQueueGuard {
@@ -186,8 +186,8 @@ bool der_to_raw(const std::vector<unsigned char>& der, std::size_t der_len, unsi
          BN_bn2binpad(s, out + k_es256_part, part) == part;
 }
 
-int sign_with(std::string_view alg, EVP_PKEY* key, const unsigned char* data, std::size_t data_len,
-              unsigned char* sig, std::size_t* sig_len, std::string& why) {
+int sign_with(std::string_view alg, EVP_PKEY* key, const unsigned char* data, std::size_t data_len, unsigned char* sig,
+              std::size_t* sig_len, std::string& why) {
   const bool es256 = alg == "ES256";
   const int max_size = EVP_PKEY_get_size(key);
   if (max_size <= 0) {

@@ -29,8 +29,7 @@ int key_kind(const char* key_pem, size_t len, char* errbuf, size_t errbuf_len) {
   return tokenctl::netmod::jws_key_kind(key_pem, len, errbuf, errbuf_len);
 }
 
-const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256, jws_sign,
-                                   key_kind};
+const tokenctl_net_module k_module{TOKENCTL_NET_ABI_VERSION, http_perform, random_bytes, sha256, jws_sign, key_kind};
 
 } // namespace
 

@@ -61,8 +61,7 @@ bool openssl_random_bytes(unsigned char* out, std::size_t n) {
 bool openssl_sha256(const unsigned char* data, std::size_t n, unsigned char* out) {
   unsigned int out_len = 0;
   static const unsigned char k_empty = 0;
-  return EVP_Digest(data != nullptr ? data : &k_empty, n, out, &out_len, EVP_sha256(), nullptr) == 1 &&
-         out_len == 32;
+  return EVP_Digest(data != nullptr ? data : &k_empty, n, out, &out_len, EVP_sha256(), nullptr) == 1 && out_len == 32;
 }
 
 std::string ca_pem_problem(std::string_view pem) {

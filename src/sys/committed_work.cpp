@@ -66,11 +66,11 @@ std::string error_frame(ErrorKind kind, const std::string& message, const std::s
   } catch (...) {
     frame = error_frame(ErrorKind::failure, "internal error", "");
   }
-  write_all(answer_fd, frame);  // the parent may be gone: SIGPIPE is ignored, EPIPE is fine
+  write_all(answer_fd, frame); // the parent may be gone: SIGPIPE is ignored, EPIPE is fine
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
-  ::_exit(0);  // no atexit handlers or static destructors: they belong to the parent
+  ::_exit(0); // no atexit handlers or static destructors: they belong to the parent
 }
 
 std::string read_answer(int fd) {

@@ -1,5 +1,5 @@
 // Work that must not stop halfway: a refresh that the server has answered with a rotated refresh
-// token must reach the cache, or the old token is spent and the new one is lost (BCP-8a).
+// token must reach the cache, or the old token is spent and the new one is lost.
 //
 // Why a child process: between the moment the server consumes the old refresh token and the
 // moment the rename puts the new one on disk there is a window of about a millisecond. A signal
@@ -20,8 +20,10 @@ namespace tokenctl::sys {
 // Run `work` in a forked child process, in a new session, that ignores SIGINT, SIGTERM, SIGHUP,
 // SIGQUIT, SIGPIPE, SIGUSR1 and SIGUSR2, wait for it, and return the string `work` returned there
 // (sent back through a pipe).
-// Rethrows an Error that `work` threw (kind, message and hint); throws Error(failure) when the
-// child cannot be started or ends without an answer (killed, crashed).
+// Rethrows an Error that `work` threw as a plain Error with the same kind, message and hint: a
+// subclass (OAuthError, HttpError) arrives as its base, so decide on the subtype inside `work`.
+// Throws Error(failure) when the child cannot be started or ends without an answer (killed,
+// crashed).
 std::string run_to_completion(const std::function<std::string()>& work);
 
 } // namespace tokenctl::sys

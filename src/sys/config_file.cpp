@@ -76,10 +76,14 @@ ProfileFileSearch find_profile_file(const std::string& cwd, const std::string& h
     }
     struct stat st {};
     std::string why;
-    if (::fstat(fd.get(), &st) != 0) why = std::strerror(errno);
-    else if (!S_ISREG(st.st_mode)) why = "not a regular file";
-    else if (st.st_uid != ::geteuid()) why = "owned by uid " + std::to_string(st.st_uid) + ", not by you";
-    else if ((st.st_mode & 022) != 0) why = "writable by group or others (mode " + octal_mode(st.st_mode) + ")";
+    if (::fstat(fd.get(), &st) != 0)
+      why = std::strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+      why = "not a regular file";
+    else if (st.st_uid != ::geteuid())
+      why = "owned by uid " + std::to_string(st.st_uid) + ", not by you";
+    else if ((st.st_mode & 022) != 0)
+      why = "writable by group or others (mode " + octal_mode(st.st_mode) + ")";
     std::string text(1024, '\0');
     if (why.empty()) {
       const ssize_t n = ::read(fd.get(), text.data(), text.size());
@@ -128,8 +132,8 @@ void update_config_text(const std::string& path,
   const auto changed = change(text);
   if (!changed) return;
   mode_t mode = 0600;
-  if (struct stat st {}; ::stat(target.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  remove_stale_temporaries(target);  // left by a writer killed before its rename; we hold the lock
+  if (struct stat st{}; ::stat(target.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  remove_stale_temporaries(target); // left by a writer killed before its rename; we hold the lock
   write_file_atomic(target, *changed, mode);
 }
 

@@ -30,8 +30,8 @@ Config load_config_for(const ResolvedPaths& paths, const std::optional<std::stri
 
 // What the search for a .tokenctl-profile found.
 struct ProfileFileSearch {
-  std::optional<ProfileChoice> choice;           // the nearest usable file's profile
-  std::vector<std::string> warnings;             // files ignored, and why
+  std::optional<ProfileChoice> choice; // the nearest usable file's profile
+  std::vector<std::string> warnings;   // files ignored, and why
 };
 
 // Look for a .tokenctl-profile in the folders profile_file_folders(cwd, home) names, nearest

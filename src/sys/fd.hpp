@@ -10,8 +10,12 @@
 namespace tokenctl::sys {
 
 // Calls `Fn` on a C object: std::unique_ptr<CURL, CDeleter<curl_easy_cleanup>>.
-template <auto Fn> struct CDeleter {
-  template <class T> void operator()(T* p) const noexcept { Fn(p); }
+template <auto Fn>
+struct CDeleter {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    Fn(p);
+  }
 };
 
 // A file descriptor, closed when its owner goes; -1 holds none.

@@ -35,12 +35,10 @@ int open_lock_file(const std::string& lock_path) {
   do {
     fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    throw Error(ErrorKind::failure, "cannot open the lock file " + lock_path + ": " + std::strerror(errno));
+  if (fd < 0) throw Error(ErrorKind::failure, "cannot open the lock file " + lock_path + ": " + std::strerror(errno));
   // The umask may have taken bits from 0600; a lock file of ours gets exactly 0600.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0600)
-    (void)::fchmod(fd, 0600);
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0600) (void)::fchmod(fd, 0600);
   return fd;
 }
 
@@ -53,8 +51,7 @@ FileLock FileLock::acquire(const std::string& lock_path, std::chrono::millisecon
     if (::flock(lock.m_fd.get(), LOCK_EX | LOCK_NB) == 0) return lock;
     const int e = errno;
     if (e == EINTR) continue;
-    if (e != EWOULDBLOCK)
-      throw Error(ErrorKind::failure, "cannot lock " + lock_path + ": " + std::strerror(e));
+    if (e != EWOULDBLOCK) throw Error(ErrorKind::failure, "cannot lock " + lock_path + ": " + std::strerror(e));
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline)
       throw Error(ErrorKind::failure,

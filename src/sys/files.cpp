@@ -3,7 +3,7 @@
 // Every check is made on the opened descriptor (fstat), never on the path, so the file cannot be
 // swapped between the check and the read; O_NOFOLLOW keeps a planted symlink from redirecting a
 // read or a write. Modes are set with fchmod after creation, so the inherited umask never matters.
-// The atomic write follows standards.md FS-3: a temporary file created O_EXCL in the same folder,
+// The atomic write is the usual one: a temporary file created O_EXCL in the same folder,
 // written in full, fsync'd, closed, renamed over the target, then the folder fsync'd. A guard
 // removes the temporary on every failure path, so only a crash can leave one behind, and then the
 // old file is still whole.
@@ -58,14 +58,12 @@ std::string too_large(const std::string& path, std::size_t max_bytes) {
 
 // Refuse a secret file that is not a regular file of ours with no group or other bits.
 void check_private(const std::string& path, const struct stat& st) {
-  if (!S_ISREG(st.st_mode))
-    throw failure(path + " is not a regular file; refusing to read tokens from it");
-  if (st.st_uid != ::geteuid())
-    throw failure(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by you");
+  if (!S_ISREG(st.st_mode)) throw failure(path + " is not a regular file; refusing to read tokens from it");
+  if (st.st_uid != ::geteuid()) throw failure(path + " is owned by uid " + std::to_string(st.st_uid) + ", not by you");
   if ((st.st_mode & 077) != 0) {
     const char* how = (st.st_mode & 044) ? "readable" : (st.st_mode & 022) ? "writable" : "accessible";
-    throw failure(path + " is " + how + " by group or others (mode " + octal_mode(st.st_mode) +
-                  "); run: chmod 600 " + path);
+    throw failure(path + " is " + how + " by group or others (mode " + octal_mode(st.st_mode) + "); run: chmod 600 " +
+                  path);
   }
 }
 
@@ -83,8 +81,9 @@ std::optional<std::string> read_private(const std::string& path, std::size_t max
   if (!cut && static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw failure(too_large(path, max_bytes));
   std::string data;
   const std::size_t limit = cut || max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size))) throw failure("cannot read " + path + ": " + errno_text(errno));
-  if (data.size() > max_bytes) throw failure(too_large(path, max_bytes));  // it grew meanwhile
+  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size)))
+    throw failure("cannot read " + path + ": " + errno_text(errno));
+  if (data.size() > max_bytes) throw failure(too_large(path, max_bytes)); // it grew meanwhile
   return data;
 }
 
@@ -126,11 +125,11 @@ private:
 
 void TempFile::create(const std::string& target, mode_t mode) {
   static std::atomic<unsigned> counter{0};
-  const std::string base = base_name(target).substr(0, 100);  // room for the suffix in NAME_MAX
+  const std::string base = base_name(target).substr(0, 100); // room for the suffix in NAME_MAX
   for (int attempt = 0; attempt < 100 && !m_created; ++attempt) {
     const auto nanos = std::chrono::steady_clock::now().time_since_epoch().count();
-    m_name = "." + base + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-             "-" + std::to_string(nanos % 1000000007);
+    m_name = "." + base + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+             std::to_string(nanos % 1000000007);
     const int fd = ::openat(m_dirfd, m_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) continue;
     if (fd < 0) throw failure("cannot write " + target + ": " + errno_text(errno));
@@ -169,7 +168,8 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_by
   if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw Error(kind, too_large(path, max_bytes));
   std::string data;
   const std::size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size))) throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
+  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size)))
+    throw Error(kind, "cannot read " + path + ": " + errno_text(errno));
   if (data.size() > max_bytes) throw Error(kind, too_large(path, max_bytes));
   return data;
 }
@@ -184,7 +184,8 @@ std::optional<std::string> read_token_file(const std::string& path, std::size_t 
   if (::fstat(fd.get(), &st) != 0) throw failure("cannot read " + path + ": " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) throw failure(path + " is not a regular file; refusing to read a token from it");
   if ((st.st_mode & 002) != 0)
-    throw failure(path + " is writable by others (mode " + octal_mode(st.st_mode) + "); refusing to read a token from it",
+    throw failure(path + " is writable by others (mode " + octal_mode(st.st_mode) +
+                      "); refusing to read a token from it",
                   "run: chmod o-w " + path);
   std::string data;
   if (!read_up_to(fd.get(), max_bytes + 1, data, static_cast<std::size_t>(st.st_size)))
@@ -230,7 +231,7 @@ void make_private_dirs(const std::string& dir) {
     if (next == std::string::npos) next = dir.size();
     const std::string prefix = dir.substr(0, next);
     pos = next + 1;
-    if (prefix.empty() || prefix.back() == '/') continue;  // the root, or a doubled slash
+    if (prefix.empty() || prefix.back() == '/') continue; // the root, or a doubled slash
     struct stat st {};
     if (::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
     if (::mkdir(prefix.c_str(), 0700) != 0) {

@@ -1,4 +1,5 @@
-// Files that hold secrets: private, atomic, never followed through symlinks.
+// Files: reading with a size cap; reading files that hold secrets (private, never through a
+// symlink) and token files other programs keep fresh; private folders; atomic replacement.
 #pragma once
 
 #include <sys/types.h>
@@ -50,8 +51,8 @@ std::string claim_private_dir(const std::string& dir);
 // Replace `path` atomically with `data`: a temporary file in the same folder created O_EXCL with
 // `mode`, written in full, fsync'd, renamed over `path`, then the folder fsync'd. On any failure
 // the temporary file is removed and the old file is left as it was; throws Error(failure).
-// A symlink at `path` is replaced by a regular file only if `path` is not a link: callers that
-// must keep a link (netrc) resolve it first. Refuses (Error) when `path` is a symlink.
+// Refuses (Error) when `path` is a symbolic link, rather than replace the link by a file: callers
+// that must write through a link (netrc) resolve it first and pass the target.
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
 
 // Remove the temporary files that writes of `path` by killed processes left in its folder (the

@@ -8,7 +8,8 @@
 namespace tokenctl::sys {
 namespace {
 
-constexpr const char* k_file_hint = "or set storage = \"file\" in the profile to keep the refresh token in the token cache";
+constexpr const char* k_file_hint =
+    "or set storage = \"file\" in the profile to keep the refresh token in the token cache";
 
 [[noreturn]] void fail(int result, const std::string& doing, const char* detail) {
   const std::string why = detail != nullptr && detail[0] != '\0' ? std::string(": ") + detail : std::string();
@@ -17,7 +18,8 @@ constexpr const char* k_file_hint = "or set storage = \"file\" in the profile to
     throw Error(ErrorKind::failure, "the keyring is locked, so tokenctl cannot " + doing + why,
                 std::string("unlock it (log in to the desktop, or open your keyring manager) ") + k_file_hint);
   case TOKENCTL_KEYRING_NO_SERVICE:
-    throw Error(ErrorKind::failure, "no Secret Service (keyring) answers on the session bus, so tokenctl cannot " + doing + why,
+    throw Error(ErrorKind::failure,
+                "no Secret Service (keyring) answers on the session bus, so tokenctl cannot " + doing + why,
                 std::string("on a machine without a desktop session, ") + k_file_hint);
   case TOKENCTL_KEYRING_TIMEOUT:
     throw Error(ErrorKind::failure, "the keyring did not answer within 3 seconds, so tokenctl cannot " + doing,
@@ -25,8 +27,7 @@ constexpr const char* k_file_hint = "or set storage = \"file\" in the profile to
   case TOKENCTL_KEYRING_NO_COLLECTION:
     throw Error(ErrorKind::failure, "the keyring has no default collection, so tokenctl cannot " + doing + why,
                 std::string("create one in your keyring manager, ") + k_file_hint);
-  default:
-    throw Error(ErrorKind::failure, "the keyring refused to let tokenctl " + doing + why, k_file_hint);
+  default: throw Error(ErrorKind::failure, "the keyring refused to let tokenctl " + doing + why, k_file_hint);
   }
 }
 

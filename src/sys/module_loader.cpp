@@ -42,7 +42,7 @@ const void* try_load(const std::string& path, const char* entry_name,
   } else if (const std::string refused = check(module); !refused.empty()) {
     why = path + " " + refused;
   } else {
-    return module;  // kept loaded for the life of the process
+    return module; // kept loaded for the life of the process
   }
   ::dlclose(handle);
   return nullptr;
@@ -53,7 +53,7 @@ const void* try_load(const std::string& path, const char* entry_name,
 std::vector<std::string> module_candidates(const std::string& exe_path, const std::string& reldir,
                                            const std::string& absdir, std::string_view file) {
   if (exe_path.empty() || exe_path.front() != '/') return {absdir + "/" + std::string(file)};
-  const std::string dir = exe_path.substr(0, exe_path.rfind('/'));  // "" for a program in /
+  const std::string dir = exe_path.substr(0, exe_path.rfind('/')); // "" for a program in /
   return {dir + "/" + std::string(file), dir + "/" + reldir + "/" + std::string(file)};
 }
 
@@ -74,8 +74,9 @@ const void* load_module(const std::vector<std::string>& candidates, const char* 
   std::string searched, file;
   for (const auto& path : candidates) searched += (searched.empty() ? "" : ", ") + path;
   if (!candidates.empty()) file = candidates.front().substr(candidates.front().rfind('/') + 1);
-  throw Error(ErrorKind::failure, "cannot load the " + std::string(what) + " module " + file + " (searched: " + searched +
-                                      "): " + (!first_reason.empty() ? first_reason : missing_reason) + "; reinstall tokenctl");
+  throw Error(ErrorKind::failure,
+              "cannot load the " + std::string(what) + " module " + file + " (searched: " + searched +
+                  "): " + (!first_reason.empty() ? first_reason : missing_reason) + "; reinstall tokenctl");
 }
 
 } // namespace tokenctl::sys

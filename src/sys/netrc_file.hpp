@@ -15,10 +15,10 @@ namespace tokenctl::sys {
 inline constexpr std::size_t k_max_netrc_bytes = 1024 * 1024;
 
 struct NetrcTarget {
-  std::string path;                              // the file to replace (a symlink's target)
+  std::string path; // the file to replace (a symlink's target)
   bool via_symlink = false;
   bool exists = false;
-  mode_t mode = 0600;                            // permission bits of the existing file
+  mode_t mode = 0600; // permission bits of the existing file
 };
 
 // Resolve `path` for an update: follow a symlink to its target (keeping the link), and refuse

@@ -40,7 +40,7 @@ bool spawn(std::vector<std::string> argv, std::string& why_not) {
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  if (rc == 0) give_user_core_limit(pid);  // the browser gets the user's core limit, not tokenctl's
+  if (rc == 0) give_user_core_limit(pid); // the browser gets the user's core limit, not tokenctl's
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     why_not = "cannot start " + argv[0] + ": " + std::strerror(rc);
@@ -99,7 +99,9 @@ bool SystemBrowser::open(const std::string& url, std::string& why_not) {
 }
 
 namespace {
-struct rlimit g_user_core_limit{RLIM_INFINITY, RLIM_INFINITY};
+struct rlimit g_user_core_limit {
+  RLIM_INFINITY, RLIM_INFINITY
+};
 bool g_core_limit_saved = false;
 } // namespace
 

@@ -61,7 +61,7 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), envp.data());
-  if (rc == 0) give_user_core_limit(pid);  // the command gets the user's core limit, not tokenctl's
+  if (rc == 0) give_user_core_limit(pid); // the command gets the user's core limit, not tokenctl's
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(ErrorKind::failure, "cannot run " + argv[0] + ": " + std::strerror(rc));
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -77,8 +77,7 @@ ChildProcess::~ChildProcess() {
   if (m_pid > 0 && !m_reaped) {
     ::kill(m_pid, SIGTERM);
     int status = 0;
-    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {}
   }
 }
 
@@ -91,8 +90,10 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
       m_reaped = true;
       return shell_status(status);
     }
-    if (r < 0 && errno != EINTR) throw Error(ErrorKind::failure, std::string("cannot wait for the command: ") + std::strerror(errno));
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (r < 0 && errno != EINTR)
+      throw Error(ErrorKind::failure, std::string("cannot wait for the command: ") + std::strerror(errno));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     if (m_pidfd) {
       pollfd p{m_pidfd.get(), POLLIN, 0};

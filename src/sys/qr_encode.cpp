@@ -42,8 +42,8 @@ std::optional<QrMatrix> QrEncoder::encode(const std::string& text, QrLevel level
   if (m_handle == nullptr || text.empty() || text.find('\0') != std::string::npos) return std::nullopt;
   const int ec = level == QrLevel::medium ? qrencode_abi::QR_ECLEVEL_M : qrencode_abi::QR_ECLEVEL_L;
   // Case-sensitive, with QR_MODE_8 as the hint: no Kanji mode, the text's bytes kept as they are.
-  const std::unique_ptr<qrencode_abi::QRcode, qrencode_abi::FreeFn> code(m_encode(text.c_str(), 0, ec, qrencode_abi::QR_MODE_8, 1),
-                                                            m_free);
+  const std::unique_ptr<qrencode_abi::QRcode, qrencode_abi::FreeFn> code(
+      m_encode(text.c_str(), 0, ec, qrencode_abi::QR_MODE_8, 1), m_free);
   if (!code || code->width <= 0 || code->width > 177 || code->data == nullptr) return std::nullopt;
   QrMatrix m;
   m.size = code->width;

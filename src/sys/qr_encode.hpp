@@ -18,9 +18,9 @@ inline constexpr const char* k_qrencode_library = "libqrencode.so.4";
 // header where the header is installed).
 namespace qrencode_abi {
 struct QRcode {
-  int version;          // the symbol's version, 1 to 40
-  int width;            // modules per side
-  unsigned char* data;  // width * width bytes, row by row; bit 0 set: a dark module
+  int version;         // the symbol's version, 1 to 40
+  int width;           // modules per side
+  unsigned char* data; // width * width bytes, row by row; bit 0 set: a dark module
 };
 inline constexpr int QR_ECLEVEL_L = 0;
 inline constexpr int QR_ECLEVEL_M = 1;

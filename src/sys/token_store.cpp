@@ -20,9 +20,7 @@ std::optional<TokenSet> TokenStore::load_one(std::string_view profile) const {
   return parse_token_cache_entry(*bytes, profile, m_path);
 }
 
-void TokenStore::update(const std::function<bool(TokenCache&)>& change) const {
-  update(change, OnDamaged::fail);
-}
+void TokenStore::update(const std::function<bool(TokenCache&)>& change) const { update(change, OnDamaged::fail); }
 
 void TokenStore::update(const std::function<bool(TokenCache&)>& change, OnDamaged on_damaged) const {
   make_private_dirs(parent_dir(m_path));
@@ -38,7 +36,7 @@ void TokenStore::update(const std::function<bool(TokenCache&)>& change, OnDamage
     }
   }
   if (!change(cache)) return;
-  remove_stale_temporaries(m_path);  // left by a writer killed before its rename; we hold the lock
+  remove_stale_temporaries(m_path); // left by a writer killed before its rename; we hold the lock
   write_file_atomic(m_path, serialize_token_cache(cache), 0600);
 }
 

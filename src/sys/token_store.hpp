@@ -17,9 +17,8 @@ inline constexpr std::chrono::milliseconds k_cache_lock_wait = k_lock_wait;
 class TokenStore {
 public:
   // `own_folder`: the cache's folder is tokenctl's own (the default location), so a folder that
-  // group or others can read is tightened to 0700 when the cache is written (FS-2).
-  explicit TokenStore(std::string path, bool own_folder = false)
-      : m_path(std::move(path)), m_own_folder(own_folder) {}
+  // group or others can read is tightened to 0700 when the cache is written.
+  explicit TokenStore(std::string path, bool own_folder = false) : m_path(std::move(path)), m_own_folder(own_folder) {}
 
   // Return the cache path.
   [[nodiscard]] const std::string& path() const { return m_path; }

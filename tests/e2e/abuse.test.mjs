@@ -1,4 +1,4 @@
-// End-to-end tests of the loopback listener under abuse (issue 7, part 3): while a real
+// End-to-end tests of the loopback listener under abuse: while a real
 // `tokenctl login` waits for the browser, the test attacks the listener's port with 1,000 junk
 // connections, slow-loris clients, 1 MB request lines and raced callbacks. Each time the real
 // callback must still complete the login promptly, exactly one code exchange must reach the

@@ -1,4 +1,4 @@
-// Client assertions (RFC 7523; cli.md "CI without secrets") against the test server's
+// Client assertions (RFC 7523; the man page "CI without secrets") against the test server's
 // private_key_jwt clients, never a mock:
 //  - private_key_jwt with RSA (2048) and EC (P-256) keys made here by `openssl genpkey`, their public
 //    JWKs registered at the server (server.addClient): client credentials with each, PS256 with the

@@ -1,14 +1,14 @@
-// What a profile binds, and what is checked before the first request ("Hostile servers and local
-// attackers, round 2", items 6, 9, 13 and 14), against hostile servers (lib/hostile-server.mjs):
-// - item 9: a relative ca_file is relative to the config file's folder, never to the working
-//   folder (cli.md "Files"); a ca_file that is a FIFO fails at once instead of hanging;
-// - item 13: bad --scopes or --client-id (exit 2), an unset client_secret_env (exit 5) and a
+// What a profile binds, and what is checked before the first request, against hostile servers
+// (lib/hostile-server.mjs):
+// - a relative ca_file is relative to the config file's folder, never to the working
+//   folder (the man page "Files"); a ca_file that is a FIFO fails at once instead of hanging;
+// - bad --scopes or --client-id (exit 2), an unset client_secret_env (exit 5) and a
 //   config file that cannot take the new profile (exit 5) fail before any request and before the
 //   browser, so that no login ends with tokens nobody can use;
-// - item 14: a token set belongs to the issuer and client it was obtained from (cli.md "Files"):
+// - a token set belongs to the issuer and client it was obtained from (the man page "Files"):
 //   once the profile names another host or client id, token, netrc and git-credential treat it as
 //   logged out (exit 3) and send it nowhere, list shows logged-out, revoke forgets it silently;
-// - item 6: a bad `login --host` is a usage error before any network use; a discovery document
+// - a bad `login --host` is a usage error before any network use; a discovery document
 //   with a plain-http endpoint on a non-loopback host is the server's fault (exit 1).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ function assertNothingStarted(env, server) {
   assert.equal(fs.existsSync(cachePath(env)) && readCache(env).tokens?.dev !== undefined, false, 'a token set was cached');
 }
 
-describe('item 9: a relative ca_file is found beside the config, never in the working folder', () => {
+describe('a relative ca_file is found beside the config, never in the working folder', () => {
   let hs;
   let attackerDir;
   before(async () => {
@@ -118,7 +118,7 @@ describe('with two servers on plain http (loopback)', () => {
   });
   after(async () => { await Promise.all([hsA?.stop(), hsB?.stop()]); });
 
-  describe('item 13: checks before the first request and before the browser', () => {
+  describe('checks before the first request and before the browser', () => {
     function devEnv(extra) {
       hsA.reset();
       const env = freshEnv(hsA);
@@ -174,7 +174,7 @@ describe('with two servers on plain http (loopback)', () => {
     });
   });
 
-  describe('item 14: a token set is bound to its issuer and its client', () => {
+  describe('a token set is bound to its issuer and its client', () => {
     // Every place a request to `server` could carry one of `tokens`.
     function requestsCarrying(server, tokens) {
       return server.requests().filter((e) => tokens.some((t) => [e.path, JSON.stringify(e.query),
@@ -242,7 +242,7 @@ describe('with two servers on plain http (loopback)', () => {
     });
   });
 
-  describe('item 6: option and metadata errors', () => {
+  describe('option and metadata errors', () => {
     test('a bad login --host (http on a non-loopback host, a query, a fragment) is exit 2 before any network use', async () => {
       let connections = 0;
       const trap = net.createServer((socket) => { connections += 1; socket.destroy(); });

@@ -1,5 +1,5 @@
-// A client_credentials profile (cli.md config example `ci`, `token`, `refresh`; standards.md
-// CORE-4..7, OUT-3, OUT-4): the confidential client ci-runner gets a token with HTTP Basic, the
+// A client_credentials profile (the man page config example `ci`, `token`, `refresh`;
+// RFC 6749 section 4.4): the confidential client ci-runner gets a token with HTTP Basic, the
 // secret from the variable the profile names; the token is reused from the cache until due, then
 // a new one is fetched; the secret never reaches a URL, the cache, stdout or stderr (-v included).
 
@@ -165,7 +165,7 @@ describe(`client credentials with ${TTL} s tokens`, () => {
   });
 });
 
-test('a secret with reserved characters is form-encoded inside HTTP Basic (CORE-5) and accepted', async () => {
+test('a secret with reserved characters is form-encoded inside HTTP Basic and accepted', async () => {
   const secret = 'p@ss w+rd%/=:*'; // RFC 6749 secrets are VSCHAR (printable ASCII)
   const server = await startServer({ ciSecret: secret });
   try {

@@ -1,5 +1,5 @@
-// Many tokenctl processes at once on one profile (cli.md Files: "never refresh the same profile
-// twice at once"; standards.md BCP-8 b/c, FS-6, FS-7): 30 `token` calls on a due token make ONE
+// Many tokenctl processes at once on one profile (the man page Files: "never refresh the same profile
+// twice at once"): 30 `token` calls on a due token make ONE
 // refresh and all print its token; 8 forced `refresh` calls run one after another, each redeeming
 // the refresh token the previous one saved, so the rotating server never sees a reuse.
 

@@ -1,4 +1,4 @@
-// No core dump can carry a secret (issue 7 part 5): every tokenctl process sets its soft RLIMIT_CORE
+// No core dump can carry a secret: every tokenctl process sets its soft RLIMIT_CORE
 // to 0 and makes itself non-dumpable (prctl PR_SET_DUMPABLE 0) first thing
 // (src/sys/os.cpp disable_core_dumps, called at the top of cli::run). Checked on the two commands
 // that hold secrets for long: `exec` (the access token, for as long as its command runs) and

@@ -1,4 +1,4 @@
-// Crash safety (issue 7 part 4; standards.md FS-3, BCP-8a): `tokenctl refresh` and `tokenctl netrc
+// Crash safety: `tokenctl refresh` and `tokenctl netrc
 // --write` are killed with SIGKILL at random moments, hundreds of times, against the real server
 // with rotating refresh tokens. After every kill the cache is valid JSON whose refresh token is the
 // last one the server issued (so it works: the next refresh is accepted), the netrc file is the old

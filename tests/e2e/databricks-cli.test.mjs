@@ -1,5 +1,5 @@
 // tokenctl as the Databricks CLI, through the program installed as `databricks` (a symbolic link to
-// tokenctl; cli.md "Databricks tools"), against the test server's Databricks issuers:
+// tokenctl; the man page "Databricks tools"), against the test server's Databricks issuers:
 //   - the Go and Python SDK mimics of clients/ (databricks-clients.test.mjs tests them against a
 //     fake) pointed at the link, under TZ=UTC, America/Los_Angeles and Asia/Kolkata: the version
 //     probes enable --profile and --force-refresh, the token and the cache's expiry are read right

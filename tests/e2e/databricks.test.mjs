@@ -1,4 +1,4 @@
-// A real Databricks client shares tokenctl's login (cli.md "Databricks tools"): the Databricks SDK
+// A real Databricks client shares tokenctl's login (the man page "Databricks tools"): the Databricks SDK
 // for JavaScript (@databricks/sdk-experimental 0.17.0, its own package folder databricks-sdk/,
 // `npm ci --prefix tests/e2e/databricks-sdk`) with auth_type = databricks-cli and
 // databricks_cli_path pointing at tokenctl installed as `databricks` (a symbolic link), against

@@ -1,4 +1,4 @@
-// Profiles of .databrickscfg are tokenctl profiles too (cli.md "Databricks tools"): read only, and
+// Profiles of .databrickscfg are tokenctl profiles too (the man page "Databricks tools"): read only, and
 // only when tokenctl's config has no profile of that name. Against the test server's Databricks
 // workspace (databricks: true) over plain http on loopback: a .databrickscfg profile has no
 // ca_file, and tokenctl trusts only the system's CAs and a profile's ca_file, not SSL_CERT_FILE

@@ -1,5 +1,5 @@
-// End-to-end tests of `tokenctl login --device` (cli.md "Headless logins and other consumers";
-// standards.md section 7, DEV-1 to DEV-6): the device authorization grant against oidc-provider,
+// End-to-end tests of `tokenctl login --device` (the man page "Headless logins and other consumers";
+// RFC 8628): the device authorization grant against oidc-provider,
 // with the BROWSER stand-in completing (or aborting, or ignoring) the sign-in at the
 // verification_uri_complete that tokenctl opens.
 import { before, after, test } from 'node:test';
@@ -44,7 +44,7 @@ test('a device login completed in the browser: user code on stderr, polls, cache
     + `${device.user_code}\n`), r.stderr);
   assert.ok(r.stderr.includes(device.verification_uri_complete));
   assert.match(r.stderr, /Logged in to profile "dev" as alice/);
-  assert.equal(r.stderr.includes(device.device_code), false, 'the device code is never printed (DEV-3)');
+  assert.equal(r.stderr.includes(device.device_code), false, 'the device code is never printed');
   assertNoneIn(await issuedTokens(server), [r.stderr], 'a token');
 
   const browser = await readBrowserLog(env);

@@ -1,4 +1,4 @@
-// "CI without secrets", the token exchange (cli.md; RFC 8693): a `grant = "token_exchange"` profile
+// "CI without secrets", the token exchange (the man page; RFC 8693): a `grant = "token_exchange"` profile
 // against the test server's exchange, identity provider and CI stand-ins (startServer({tokenExchange,
 // ci, databricks})), never a mock. What the server received (the request log: the identity-token
 // fetches with their audience, the exchange's form parameters, the subject token itself), the exit

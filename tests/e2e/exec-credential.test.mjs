@@ -1,4 +1,4 @@
-// End-to-end tests of `tokenctl token --exec-credential` (cli.md "Headless logins and other
+// End-to-end tests of `tokenctl token --exec-credential` (the man page "Headless logins and other
 // consumers"): the kubectl client.authentication.k8s.io/v1 ExecCredential object, field by field,
 // as kubectl's exec plugin reader expects it (one JSON object on stdout, nothing else there).
 import { after, before, test } from 'node:test';

@@ -1,4 +1,4 @@
-// End-to-end tests of `tokenctl exec -- COMMAND` (cli.md "Headless logins and other consumers"):
+// End-to-end tests of `tokenctl exec -- COMMAND` (the man page "Headless logins and other consumers"):
 // BEARER_TOKEN_FILE (0600) kept fresh while COMMAND runs, gone afterwards; COMMAND's exit status
 // (128 + signal when killed) passed through; signals to tokenctl passed on to COMMAND; the token
 // never in COMMAND's argv or environment.

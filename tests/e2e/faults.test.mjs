@@ -1,5 +1,5 @@
-// A token endpoint in trouble while `tokenctl token` must refresh (cli.md Exit status and Errors;
-// standards.md CORE-13, CORE-20, BCP-15, OUT-2): every fault ends with exit 4 (a redirect: 1), an
+// A token endpoint in trouble while `tokenctl token` must refresh (the man page Exit status and Errors;
+// RFC 6749 section 5.2): every fault ends with exit 4 (a redirect: 1), an
 // empty stdout, the token endpoint named on stderr, the cache file untouched (bytes, inode,
 // mtime, folder) and the refresh token still good afterwards; retries only for 408/429/503 or a
 // request that never left (connect/TLS failure), at most 3 attempts, Retry-After honoured.
@@ -24,7 +24,7 @@ const FAULTS = [
   ['garbage', 1, 4, 1, /answered HTTP 200 with a body that is not a JSON object/],
   ['truncated', 1, 4, 1, /failed: .*partial/i],
   ['huge', 1, 4, 1, /larger than 1 MiB/],
-  // A 3xx from the token endpoint is refused, not followed (BCP-15). tokenctl treats it like any
+  // A 3xx from the token endpoint is refused, not followed. tokenctl treats it like any
   // other non-2xx answer that is not 5xx/429/408: exit 1 ("any other failure"), not exit 4; the
   // request reached a server that refused it, and trying again later would not help.
   ['redirect', 1, 1, 1, /answered with a redirect \(HTTP 307\), which tokenctl does not follow/],

@@ -1,4 +1,4 @@
-// End-to-end tests of `tokenctl git-credential` (cli.md "Headless logins and other consumers"):
+// End-to-end tests of `tokenctl git-credential` (the man page "Headless logins and other consumers"):
 // the helper run by a real git (`git credential fill|approve|reject`) and on its own: `get` answers
 // for the profile whose scheme, host and port match, nothing (exit 0) for any other host, and
 // `store` / `erase` change nothing. The server speaks plain http on loopback, as the request

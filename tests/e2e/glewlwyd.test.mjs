@@ -265,7 +265,7 @@ describe('tokenctl against glewlwyd', { skip: missing || false }, () => {
       assert.ok(r.stderr.includes(cached.endpoints.token_endpoint), r.stderr);
       assert.match(r.stderr, /\b400\b/);
       assertNoneIn([cached.refresh_token, cached.access_token], [r.stderr], 'a token');
-      // A 4xx is the server refusing, not trouble that passes (cli.md: 4 is timeouts, 5xx, 429, TLS;
+      // A 4xx is the server refusing, not trouble that passes (the man page: 4 is timeouts, 5xx, 429, TLS;
       // faults.test.mjs: "the request reached a server that refused it"): 1, or 3 (log in again).
       assert.equal(r.stdout, '');
       assert.ok([1, 3].includes(r.code), `exit ${r.code}, expected 1 or 3:\n${r.stderr}`);
@@ -324,7 +324,7 @@ describe('tokenctl against glewlwyd', { skip: missing || false }, () => {
         assert.equal(r.stdout, '');
         assert.notEqual(r.code, 0);
         assert.ok(r.stderr.includes(`${g.issuer}/token`), r.stderr);
-        assert.deepEqual(q.params, { grant_type: 'client_credentials' }, 'no scope parameter (cli.md Scopes)');
+        assert.deepEqual(q.params, { grant_type: 'client_credentials' }, 'no scope parameter (the man page Scopes)');
         assert.equal(q.status, 403, 'glewlwyd wants a scope for client credentials and says so with an empty 403');
       });
 

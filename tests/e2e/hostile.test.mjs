@@ -1,7 +1,7 @@
 // The hostile authorization server (lib/hostile-server.mjs): first proof that, unscripted, it is a
 // server today's tokenctl logs in, refreshes, revokes and runs the device grant against, and that
 // scripted answers reach tokenctl; then the attacks a hostile server can make, each with the secure
-// behaviour asserted (cli.md "Errors": control characters replaced in whatever comes from a server;
+// behaviour asserted (the man page "Errors": control characters replaced in whatever comes from a server;
 // verification addresses must be https, http only on loopback; tokens never on stderr; a token the
 // reader would refuse is never stored; a refreshed id token is about the same user).
 

@@ -1,17 +1,17 @@
-// Another user on the same machine ("Hostile servers and local attackers, round 2", items 7 and 8).
+// Another user on the same machine.
 //
 // Item 7, the login hijack: every local user can read every process's argv (/proc/PID/cmdline), so
 // the browser tokenctl starts must not be handed the authorization URL (state, PKCE challenge,
 // nonce, redirect_uri). It gets a one-time loopback address http://127.0.0.1:PORT/start/SECRET
 // that answers 302 to the authorization URL once; a second request for it means someone else has
-// it too, and ends the login (cli.md "login"; src/cli/login_callback.cpp). The attacker here is
+// it too, and ends the login (the man page "login"; src/cli/login_callback.cpp). The attacker here is
 // `nobody` (the tests run as root): it reads the waiting browser's argv, opens the start address
 // first, signs in at the server as itself, and keeps the callback address with its code for later.
 //
 // Item 8, exec's token folder: $XDG_RUNTIME_DIR/tokenctl is used only when it is a folder of the
 // user's own (not a symbolic link) that no one else can enter; one owned by another user, or a
 // link, is left alone for a fresh private /tmp/tokenctl-XXXXXX folder, with one warning; the
-// user's own 0755 folder is tightened to 0700 (cli.md "Files": what tokenctl writes outside its
+// user's own 0755 folder is tightened to 0700 (the man page "Files": what tokenctl writes outside its
 // own folders goes only into folders the user owns and no one else can write to).
 //
 // Tests that need a second user are skipped, with the reason, when the tests do not run as root.

@@ -1,4 +1,4 @@
-// End-to-end tests of `tokenctl login` and `tokenctl token` (cli.md, sections `login` and `token`):
+// End-to-end tests of `tokenctl login` and `tokenctl token` (the man page, sections `login` and `token`):
 // the built binary against oidc-provider on loopback, with the BROWSER stand-in signing in.
 // Needs TOKENCTL_BIN (ctest sets it); every test fails loudly without it.
 
@@ -112,7 +112,7 @@ describe('login against an issuer over TLS', () => {
     assert.equal((await server.requests('token')).length, 1, 'a valid cached token needs no request');
   });
 
-  test('an existing 0755 config folder that gets the cache is tightened to 0700 (FS-2)', async () => {
+  test('an existing 0755 config folder that gets the cache is tightened to 0700', async () => {
     const env = await loginEnv(server);
     assert.equal(fileMode(path.dirname(configPath(env))).toString(8), '755');
     const r = await runTokenctl(['login', '-p', 'dev'], { env });

@@ -1,4 +1,4 @@
-// End-to-end tests of `tokenctl netrc` (cli.md `netrc`; standards.md section 9, NRC-1 to NRC-11):
+// End-to-end tests of `tokenctl netrc` (the man page `netrc`):
 // the printed line, --write into new and existing files (every byte we do not own kept), --all,
 // a symlinked ~/.netrc, the login name, and real consumers of the file: curl and Python's netrc.
 import { after, before, describe, test } from 'node:test';
@@ -238,7 +238,7 @@ describe('real consumers of the written file', () => {
   });
 });
 
-describe('token size limits (NRC-8)', () => {
+describe('token size limits', () => {
   test('a token over 4,096 bytes is refused: exit 1, no file, no token printed', async () => {
     const env = await loggedIn();
     const huge = 'A'.repeat(4097);
@@ -277,7 +277,7 @@ describe('token size limits (NRC-8)', () => {
   });
 });
 
-describe('files tokenctl refuses to rewrite (NRC-9, NRC-11): exit 1, the file unchanged', () => {
+describe('files tokenctl refuses to rewrite: exit 1, the file unchanged', () => {
   const refused = async (env, file, pattern) => {
     const before = fs.existsSync(file) ? fs.readFileSync(file) : null;
     const r = await runTokenctl(['netrc', '-p', 'dev', '--write', '--file', file], { env });

@@ -1,4 +1,4 @@
-// End-to-end tests of the paste-back login (cli.md "Headless logins and other consumers"):
+// End-to-end tests of the paste-back login (the man page "Headless logins and other consumers"):
 // `login --no-browser` on a terminal also takes the redirect address pasted on standard input,
 // for a browser on another machine whose redirect to this machine's loopback address failed.
 //

@@ -1,4 +1,4 @@
-// Which profile, and why (cli.md "Choosing the profile: tokenctl status [--check], tokenctl use
+// Which profile, and why (the man page "Choosing the profile: tokenctl status [--check], tokenctl use
 // NAME"), against the real oidc-provider (with the Databricks issuers for SCIM /Me):
 // - resolution, every step: -p beats TOKENCTL_PROFILE beats the nearest .tokenctl-profile (a
 //   project tree inside HOME, tokenctl run from a subfolder) beats default_profile beats

@@ -1,4 +1,4 @@
-// End-to-end tests of what `login` draws on a terminal (cli.md "Tokens shaped for the consumer"):
+// End-to-end tests of what `login` draws on a terminal (the man page "Tokens shaped for the consumer"):
 // the device flow's verification address as a QR code, and the countdown while login waits.
 //
 // tokenctl runs on a pty under `script -qfec CMD /dev/null` (util-linux), the size set with

@@ -1,11 +1,11 @@
-// Races and order of work ("Hostile servers and local attackers, round 2", items 11, 12 and 15),
+// Races and order of work,
 // against the hostile server (lib/hostile-server.mjs: rotating refresh tokens, scriptable delays):
 // - ten concurrent `login --host` into one new config file keep all ten profiles: the config is
-//   rewritten under a sibling config.toml.lock (cli.md "Files": concurrent processes never lose
+//   rewritten under a sibling config.toml.lock (the man page "Files": concurrent processes never lose
 //   each other's updates);
 // - `revoke` reads, revokes and forgets under the cache lock: a refresh started during a slow
 //   revocation waits for it and then finds the profile logged out, so nothing is rotated between
-//   what is revoked and what is forgotten (cli.md "revoke");
+//   what is revoked and what is forgotten (the man page "revoke");
 // - `netrc --all` goes on past a failing profile; `git-credential get` refuses a huge request
 //   without reading it all.
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
-// tokenctl token / refresh against the real server when the access token runs out (cli.md `token`,
-// `refresh`, Exit status; standards.md CORE-16..19, BCP-8, OUT-1..3): one refresh_token grant,
+// tokenctl token / refresh against the real server when the access token runs out (the man page `token`,
+// `refresh`, Exit status): one refresh_token grant,
 // the rotated refresh token saved and the old one dead at the server, no request while the token
 // is fresh, invalid_grant -> exit 3 with the login command and the cache untouched, -v redacted.
 // Access tokens live 20 s; lib/tokens.mjs `makeDue` explains how a token is made due at once.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole-run secrets scan (issue 7 part 5): every token the test servers issued during the e2e
+// The whole-run secrets scan: every token the test servers issued during the e2e
 // run must be absent from everything tokenctl wrote where a token does not belong.
 //
 //   node secrets-scan.mjs [RECORD]     scan the record (default: $TOKENCTL_E2E_RECORD)

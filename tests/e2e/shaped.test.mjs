@@ -1,4 +1,4 @@
-// Tokens shaped for the consumer (cli.md "Tokens shaped for the consumer"), against the real
+// Tokens shaped for the consumer (the man page "Tokens shaped for the consumer"), against the real
 // oidc-provider with resource servers (RFC 8707), narrower refresh scopes (RFC 6749 section 6) and
 // token exchange (RFC 8693) switched on:
 // - `token --id-token`: the id token the server signed (checked with jose against the server's

@@ -1,4 +1,4 @@
-// tokenctl against strict servers (cli.md "Files": client authentication and scopes; `token`
+// tokenctl against strict servers (the man page "Files": client authentication and scopes; `token`
 // --min-ttl; `list`: refresh tokens that expire), on the real test server's shapes (README.md,
 // "The server"): marketing-cc (client credentials, client_secret_post only, any scope refused),
 // merchant-app (client_secret_post only, no discovery, refresh tokens of one year announced with
@@ -466,7 +466,7 @@ describe(`--min-ttl as asked, ${TTL} s tokens; refresh tokens of 6 days (refresh
   });
 });
 
-// cli.md: a refresh whose answer does not restate the refresh token's lifetime keeps the cached
+// the man page: a refresh whose answer does not restate the refresh token's lifetime keeps the cached
 // refresh_expiry. The test server cannot answer so: its refresh-expiry middleware adds the field to
 // every token response that carries a refresh_token, and oidc-provider 8.8.1 always puts one in a
 // refresh answer (the new one when rotating, else the one presented: refresh_token.js sets

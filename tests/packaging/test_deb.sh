@@ -112,6 +112,9 @@ EOF2
 actual=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $1, $6 }' | LC_ALL=C sort)
 [[ $actual == "$expected" ]] ||
   fail "the package's files differ from the expected list:"$'\n'"$(list_diff "$expected" "$actual")"
+# The modules are private (not in ld.so's path): no maintainer script may call ldconfig for them.
+scripts=$(dpkg-deb -I "$deb" | grep -oE '\b(preinst|postinst|prerm|postrm|triggers)\b' | sort -u | tr '\n' ' ')
+[[ -z $scripts ]] || fail "the package has maintainer scripts or triggers: $scripts"
 owners=$(dpkg-deb -c "$deb" | awk '{ print $2 }' | sort -u)
 [[ $owners == root/root ]] || fail "files not owned by root/root: $owners"
 

@@ -116,7 +116,8 @@ struct Result {
   std::string error;
 };
 
-template <typename F> Result timed(F&& call) {
+template <typename F>
+Result timed(F&& call) {
   char errbuf[512];
   errbuf[0] = '\0';
   auto start = Clock::now();
@@ -238,7 +239,8 @@ int main(int argc, char** argv) {
     auto lookup_expect = [&](const char* name, const std::string& want) {
       char* secret = nullptr;
       size_t len = 0;
-      Result r = timed([&](char* e, size_t n) { return module->lookup(profile, issuer, timeout_ms, &secret, &len, e, n); });
+      Result r =
+          timed([&](char* e, size_t n) { return module->lookup(profile, issuer, timeout_ms, &secret, &len, e, n); });
       bool same = r.rc == TOKENCTL_KEYRING_OK && len == want.size() && std::memcmp(secret, want.data(), len) == 0 &&
                   secret[len] == '\0';
       if (r.rc == TOKENCTL_KEYRING_OK && !same) ok = false;
@@ -260,7 +262,8 @@ int main(int argc, char** argv) {
     {
       char* secret = nullptr;
       size_t len = 0;
-      Result r = timed([&](char* e, size_t n) { return module->lookup(profile, issuer, timeout_ms, &secret, &len, e, n); });
+      Result r =
+          timed([&](char* e, size_t n) { return module->lookup(profile, issuer, timeout_ms, &secret, &len, e, n); });
       if (secret != nullptr || len != 0) ok = false;
       record("lookup erased", r, TOKENCTL_KEYRING_NOT_FOUND);
     }

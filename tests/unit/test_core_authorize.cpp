@@ -12,12 +12,12 @@ TEST_SUITE_BEGIN("core.authorize");
 
 TEST_CASE("PKCE S256 matches RFC 7636 appendix B") {
   // The RFC's 32 octets, its verifier, and the SHA-256 of that verifier.
-  const unsigned char octets[] = {116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186,
-                                  22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121};
+  const unsigned char octets[] = {116, 24,  223, 180, 151, 153, 224, 37,  79, 250, 96, 125, 216, 173, 187, 186,
+                                  22,  212, 37,  77,  105, 214, 191, 240, 91, 88,  5,  88,  83,  132, 141, 121};
   const std::string verifier = pkce_verifier(std::string(reinterpret_cast<const char*>(octets), sizeof octets));
   CHECK(verifier == "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-  const unsigned char digest[] = {19, 211, 30, 150, 26, 26, 216, 236, 47, 22, 177, 12, 76, 152, 46, 8,
-                                  118, 168, 120, 173, 109, 241, 68, 86, 110, 225, 137, 74, 203, 112, 249, 195};
+  const unsigned char digest[] = {19,  211, 30,  150, 26,  26,  216, 236, 47,  22,  177, 12, 76,  152, 46,  8,
+                                  118, 168, 120, 173, 109, 241, 68,  86,  110, 225, 137, 74, 203, 112, 249, 195};
   CHECK(pkce_challenge(std::string(reinterpret_cast<const char*>(digest), sizeof digest)) ==
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
@@ -31,7 +31,8 @@ TEST_CASE("verifiers from distinct random bytes are distinct, 43 characters, unr
     bytes[1] = char(i >> 8);
     const std::string v = pkce_verifier(bytes);
     CHECK(v.size() == 43);
-    CHECK(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == std::string::npos);
+    CHECK(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") ==
+          std::string::npos);
     seen.insert(v);
   }
   CHECK(seen.size() == 1000);
@@ -51,10 +52,15 @@ TEST_CASE("the authorization URL carries exactly the flow's parameters") {
   REQUIRE(url.rfind("https://login.example.com/auth?", 0) == 0);
   const auto params = parse_params(url.substr(url.find('?') + 1));
   REQUIRE(params);
-  const Params expected = {{"response_type", "code"},  {"client_id", "tokenctl"},
+  const Params expected = {{"response_type", "code"},
+                           {"client_id", "tokenctl"},
                            {"redirect_uri", "http://127.0.0.1:4711/callback"},
-                           {"scope", "openid offline_access"}, {"state", "st"}, {"code_challenge", "ch"},
-                           {"code_challenge_method", "S256"}, {"nonce", "no"}, {"prompt", "consent"},
+                           {"scope", "openid offline_access"},
+                           {"state", "st"},
+                           {"code_challenge", "ch"},
+                           {"code_challenge_method", "S256"},
+                           {"nonce", "no"},
+                           {"prompt", "consent"},
                            {"sub", "oauth"}};
   CHECK(*params == expected);
   CHECK(url.find("code_verifier") == std::string::npos);
@@ -110,7 +116,8 @@ TEST_CASE("callbacks: state, iss and error handling") {
           CallbackResult::Kind::rejected);
   }
   SUBCASE("an error response carries error and description") {
-    const auto r = check_callback("error=access_denied&error_description=no+way&state=s3cret&iss=https%3A%2F%2Fas.example", e);
+    const auto r =
+        check_callback("error=access_denied&error_description=no+way&state=s3cret&iss=https%3A%2F%2Fas.example", e);
     CHECK(r.kind == CallbackResult::Kind::denied);
     CHECK(r.error == "access_denied");
     CHECK(r.error_description == "no way");

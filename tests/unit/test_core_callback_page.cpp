@@ -34,8 +34,8 @@ TEST_CASE("the success page says so and loads nothing") {
 }
 
 TEST_CASE("the error page shows error and description escaped - never as markup") {
-  std::string page = error_page("access_denied<script>alert(1)</script>",
-                                "The user said \"no\" & <img src=x onerror=alert(2)>");
+  std::string page =
+      error_page("access_denied<script>alert(1)</script>", "The user said \"no\" & <img src=x onerror=alert(2)>");
   CHECK(page.find("tokenctl sign-in failed") != std::string::npos);
   CHECK(page.find("access_denied&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   CHECK(page.find("The user said &quot;no&quot; &amp; &lt;img src=x onerror=alert(2)&gt;") != std::string::npos);

@@ -18,15 +18,17 @@ Profile profile(std::string host) {
 } // namespace
 
 TEST_CASE("discovery URLs: RFC 8414 inserted, then OIDC appended") {
-  CHECK(rfc8414_metadata_url("https://example.com/issuer1") == "https://example.com/.well-known/oauth-authorization-server/issuer1");
+  CHECK(rfc8414_metadata_url("https://example.com/issuer1") ==
+        "https://example.com/.well-known/oauth-authorization-server/issuer1");
   CHECK(rfc8414_metadata_url("https://example.com/") == "https://example.com/.well-known/oauth-authorization-server");
   CHECK(rfc8414_metadata_url("https://example.com") == "https://example.com/.well-known/oauth-authorization-server");
-  CHECK(oidc_discovery_url("https://example.com/issuer1/") == "https://example.com/issuer1/.well-known/openid-configuration");
+  CHECK(oidc_discovery_url("https://example.com/issuer1/") ==
+        "https://example.com/issuer1/.well-known/openid-configuration");
   const auto c = resolve_client(profile("https://login.example.com/realms/corp"));
   CHECK_FALSE(c.databricks);
-  CHECK(c.discovery_urls == std::vector<std::string>{
-                                "https://login.example.com/.well-known/oauth-authorization-server/realms/corp",
-                                "https://login.example.com/realms/corp/.well-known/openid-configuration"});
+  CHECK(c.discovery_urls ==
+        std::vector<std::string>{"https://login.example.com/.well-known/oauth-authorization-server/realms/corp",
+                                 "https://login.example.com/realms/corp/.well-known/openid-configuration"});
   CHECK(c.issuer == "https://login.example.com/realms/corp");
   CHECK(c.client_id == "tokenctl");
   CHECK(redirect_uri(c, 4711) == "http://127.0.0.1:4711/callback");
@@ -41,7 +43,8 @@ TEST_CASE("Databricks workspace, account and provider override") {
   CHECK(redirect_uri(c, 8020) == "http://localhost:8020");
   CHECK(c.issuer == "https://dbc-a1b2345c-d6e7.cloud.databricks.com/oidc");
   CHECK(c.discovery_urls ==
-        std::vector<std::string>{"https://dbc-a1b2345c-d6e7.cloud.databricks.com/oidc/.well-known/oauth-authorization-server"});
+        std::vector<std::string>{
+            "https://dbc-a1b2345c-d6e7.cloud.databricks.com/oidc/.well-known/oauth-authorization-server"});
   REQUIRE(c.fallback);
   CHECK(c.fallback->authorization_endpoint == "https://dbc-a1b2345c-d6e7.cloud.databricks.com/oidc/v1/authorize");
   CHECK(c.fallback->token_endpoint == "https://dbc-a1b2345c-d6e7.cloud.databricks.com/oidc/v1/token");

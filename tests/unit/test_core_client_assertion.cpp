@@ -24,8 +24,8 @@ const std::string k_key = "-----BEGIN PRIVATE KEY-----\nfake\n-----END PRIVATE K
 class FakeSigner : public Signer {
 public:
   std::string kind = "rsa";
-  std::string refuse_key;                        // the message of a refused key; "": accepted
-  std::string signature = "\xfb\xff\xbf sig";    // base64url: "-_-_IHNpZw"
+  std::string refuse_key;                     // the message of a refused key; "": accepted
+  std::string signature = "\xfb\xff\xbf sig"; // base64url: "-_-_IHNpZw"
   struct Call {
     std::string alg, key, data;
   };
@@ -74,7 +74,8 @@ std::vector<std::string> parts(const std::string& jws) {
 
 std::string decoded(const std::string& part) { return base64url_decode(part).value_or("<not base64url>"); }
 
-template <class F> Error error_of(F&& f) {
+template <class F>
+Error error_of(F&& f) {
   try {
     f();
   } catch (const Error& e) {

@@ -85,7 +85,8 @@ TEST_CASE("the example of the contract parses, profiles in file order") {
 TEST_CASE("profiles keep file order, not alphabetical order") {
   const Config c = parse_config("[profiles.zeta]\nhost = \"https://z.example\"\n"
                                 "[profiles.alpha]\nhost = \"https://a.example\"\n"
-                                "[profiles.mid]\nhost = \"https://m.example\"\n", "f");
+                                "[profiles.mid]\nhost = \"https://m.example\"\n",
+                                "f");
   REQUIRE(c.profiles.size() == 3);
   CHECK(c.profiles[0].name == "zeta");
   CHECK(c.profiles[1].name == "alpha");
@@ -136,7 +137,8 @@ auth_params = { sub = "oauth", prompt = "consent", audience = "" })");
 
 TEST_CASE("auth_params as a sub-table, in file order") {
   const Config c = parse_config("[profiles.dev]\nhost = \"https://h.example\"\n\n[profiles.dev.auth_params]\n"
-                                "z = \"1\"\na = \"2\"\n", "f");
+                                "z = \"1\"\na = \"2\"\n",
+                                "f");
   using Pairs = std::vector<std::pair<std::string, std::string>>;
   CHECK(c.profiles.at(0).auth_params == Pairs{{"z", "1"}, {"a", "2"}});
 }
@@ -161,12 +163,13 @@ TEST_CASE("host: https, or http for loopback - kept exactly as written") {
 
 TEST_CASE("a profile needs a host") {
   CHECK(parse_error("\n[profiles.dev]\nclient_id = \"x\"\n") == "f.toml:2: profile \"dev\" has no \"host\"");
-  CHECK(parse_error("[profiles.dev]\nhost = \"\"\n") == "f.toml:2: \"host\" in profile \"dev\": not an absolute https URL");
+  CHECK(parse_error("[profiles.dev]\nhost = \"\"\n") ==
+        "f.toml:2: \"host\" in profile \"dev\": not an absolute https URL");
 }
 
 TEST_CASE("client_credentials needs client_id and client_secret_env") {
-  const std::string expected =
-      "f.toml:1: profile \"ci\": grant \"client_credentials\" needs \"client_id\" and \"client_secret_env\" (or a client assertion)";
+  const std::string expected = "f.toml:1: profile \"ci\": grant \"client_credentials\" needs \"client_id\" and "
+                               "\"client_secret_env\" (or a client assertion)";
   CHECK(parse_error("[profiles.ci]\nhost = \"https://h.example\"\ngrant = \"client_credentials\"\n") == expected);
   CHECK(parse_error("[profiles.ci]\nhost = \"https://h.example\"\ngrant = \"client_credentials\"\n"
                     "client_id = \"x\"\n") == expected);
@@ -176,7 +179,8 @@ TEST_CASE("client_credentials needs client_id and client_secret_env") {
 
 TEST_CASE("unknown keys are errors naming the key and the line") {
   CHECK(profile_error("clinet_id = \"x\"") == "f.toml:3: unknown key \"clinet_id\" in profile \"dev\"");
-  CHECK(parse_error("default_profile = \"dev\"\ndefault_profle = \"x\"\n") == "f.toml:2: unknown key \"default_profle\"");
+  CHECK(parse_error("default_profile = \"dev\"\ndefault_profle = \"x\"\n") ==
+        "f.toml:2: unknown key \"default_profle\"");
   CHECK(parse_error("[profile.dev]\nhost = \"https://h.example\"\n") == "f.toml:1: unknown key \"profile\"");
   CHECK(profile_error("[profiles.dev.extra]\nk = 1") == "f.toml:3: unknown key \"extra\" in profile \"dev\"");
 }
@@ -252,9 +256,11 @@ TEST_CASE("endpoint keys: https, or http for loopback") {
   for (const char* key : {"authorization_endpoint", "token_endpoint", "revocation_endpoint"}) {
     CAPTURE(key);
     CHECK(profile_error(key + " = \"http://login.example.com/x\""s) ==
-          "f.toml:3: \""s + key + "\" in profile \"dev\": plain http is allowed only for loopback hosts "
-          "(127.0.0.0/8, ::1, localhost)");
-    CHECK(profile_error(key + " = \"/token\""s) == "f.toml:3: \""s + key + "\" in profile \"dev\": not an absolute https URL");
+          "f.toml:3: \""s + key +
+              "\" in profile \"dev\": plain http is allowed only for loopback hosts "
+              "(127.0.0.0/8, ::1, localhost)");
+    CHECK(profile_error(key + " = \"/token\""s) ==
+          "f.toml:3: \""s + key + "\" in profile \"dev\": not an absolute https URL");
     CHECK(profile_error(key + " = 1"s) == "f.toml:3: \""s + key + "\" in profile \"dev\" must be a URL string");
     CHECK(profile_error(key + " = \"http://127.0.0.5:1/x\""s) == "");
   }
@@ -294,7 +300,8 @@ TEST_CASE("the first problem in file order is the one reported") {
   CHECK(parse_error("[profiles.b]\nhost = \"https://h.example\"\nzzz = 1\n"
                     "[profiles.a]\nhost = \"https://h.example\"\naaa = 1\n") ==
         "f.toml:3: unknown key \"zzz\" in profile \"b\"");
-  CHECK(profile_error("token_endpoint = 1\nclient_id = 2") == "f.toml:3: \"token_endpoint\" in profile \"dev\" must be a URL string");
+  CHECK(profile_error("token_endpoint = 1\nclient_id = 2") ==
+        "f.toml:3: \"token_endpoint\" in profile \"dev\" must be a URL string");
 }
 
 TEST_SUITE_END();
@@ -384,15 +391,17 @@ TEST_CASE("single-line arrays and inline tables are replaced - other keys stay")
 
   Profile q = new_profile("dev", "https://h.example");
   q.auth_params = {{"prompt", "login"}, {"odd key", "v\"1"}};
-  const std::string text = "[profiles.dev]\nhost = \"https://h.example\"\nauth_params = { prompt = \"consent\" } # why\n";
-  CHECK(upsert_profile(text, q) ==
-        "[profiles.dev]\nhost = \"https://h.example\"\nauth_params = { prompt = \"login\", \"odd key\" = \"v\\\"1\" } # why\n");
+  const std::string text =
+      "[profiles.dev]\nhost = \"https://h.example\"\nauth_params = { prompt = \"consent\" } # why\n";
+  CHECK(upsert_profile(text, q) == "[profiles.dev]\nhost = \"https://h.example\"\nauth_params = { prompt = \"login\", "
+                                   "\"odd key\" = \"v\\\"1\" } # why\n");
 }
 
 TEST_CASE("values after non-ASCII text on the same line are replaced at the right bytes") {
   Profile p = new_profile("dev", "https://h.example");
   p.ca_file = "/etc/ssl/new.pem";
-  const std::string text = "[profiles.dev]\nhost = \"https://h.example\"\nca_file = \"/tmp/\xc3\xa9\xe2\x82\xac.pem\"  # \xc3\xa9\n";
+  const std::string text =
+      "[profiles.dev]\nhost = \"https://h.example\"\nca_file = \"/tmp/\xc3\xa9\xe2\x82\xac.pem\"  # \xc3\xa9\n";
   CHECK(upsert_profile(text, p) ==
         "[profiles.dev]\nhost = \"https://h.example\"\nca_file = \"/etc/ssl/new.pem\"  # \xc3\xa9\n");
 }
@@ -401,7 +410,8 @@ TEST_CASE("a UTF-8 byte order mark is kept and does not shift columns") {
   Profile p = new_profile("dev", "https://new.example");
   const std::string text = "\xEF\xBB\xBF[profiles.dev]\nhost = \"https://old.example\"\n";
   CHECK(upsert_profile(text, p) == "\xEF\xBB\xBF[profiles.dev]\nhost = \"https://new.example\"\n");
-  const std::string first = "\xEF\xBB\xBF" "default_profile = \"dev\"\n";
+  const std::string first = "\xEF\xBB\xBF"
+                            "default_profile = \"dev\"\n";
   CHECK(upsert_profile(first, p) == first + "\n[profiles.dev]\nhost = \"https://new.example\"\n");
 }
 
@@ -409,7 +419,8 @@ TEST_CASE("CRLF files get CRLF lines") {
   const std::string crlf = "# config\r\n[profiles.dev]\r\nhost = \"https://old.example\"\r\n";
   Profile p = new_profile("dev", "https://old.example");
   p.client_id = "cli";
-  CHECK(upsert_profile(crlf, p) == "# config\r\n[profiles.dev]\r\nhost = \"https://old.example\"\r\nclient_id = \"cli\"\r\n");
+  CHECK(upsert_profile(crlf, p) ==
+        "# config\r\n[profiles.dev]\r\nhost = \"https://old.example\"\r\nclient_id = \"cli\"\r\n");
   CHECK(upsert_profile(crlf, new_profile("b", "https://b.example")) ==
         crlf + "\r\n[profiles.b]\r\nhost = \"https://b.example\"\r\n");
 }
@@ -431,19 +442,22 @@ TEST_CASE("quoted profile names are found and written quoted") {
   const std::string text = "[profiles.\"a.b\"]\nhost = \"https://a.example\"\n";
   CHECK(upsert_profile(text, new_profile("a.b", "https://c.example")) ==
         "[profiles.\"a.b\"]\nhost = \"https://c.example\"\n");
-  CHECK(upsert_profile("", new_profile("x.y", "https://c.example")) == "[profiles.\"x.y\"]\nhost = \"https://c.example\"\n");
+  CHECK(upsert_profile("", new_profile("x.y", "https://c.example")) ==
+        "[profiles.\"x.y\"]\nhost = \"https://c.example\"\n");
   CHECK(parse_config(upsert_profile("", new_profile("x.y", "https://c.example")), "f").profiles.at(0).name == "x.y");
 }
 
 TEST_CASE("keys go into the profile's own section, not into its sub-tables") {
-  const std::string text = "[profiles.dev]\nhost = \"https://a.example\"\n\n[profiles.dev.auth_params]\nprompt = \"x\"\n";
+  const std::string text =
+      "[profiles.dev]\nhost = \"https://a.example\"\n\n[profiles.dev.auth_params]\nprompt = \"x\"\n";
   Profile p = new_profile("dev", "https://a.example");
   p.client_id = "c";
-  CHECK(upsert_profile(text, p) ==
-        "[profiles.dev]\nhost = \"https://a.example\"\nclient_id = \"c\"\n\n[profiles.dev.auth_params]\nprompt = \"x\"\n");
+  CHECK(upsert_profile(text, p) == "[profiles.dev]\nhost = \"https://a.example\"\nclient_id = "
+                                   "\"c\"\n\n[profiles.dev.auth_params]\nprompt = \"x\"\n");
   p.auth_params = {{"prompt", "y"}};
   CHECK(config_error([&] { (void)upsert_profile(text, p); }) ==
-        "config:4: cannot update \"auth_params\" in profile \"dev\": its value is not on one line; edit the file by hand");
+        "config:4: cannot update \"auth_params\" in profile \"dev\": its value is not on one line; edit the file by "
+        "hand");
 }
 
 TEST_CASE("every key set in the profile is written and reads back the same") {
@@ -484,7 +498,8 @@ TEST_CASE("every key set in the profile is written and reads back the same") {
 TEST_CASE("strings are written as TOML basic strings with escapes") {
   Profile p = new_profile("dev", "https://h.example");
   p.client_id = "a\"b\\c";
-  p.auth_params = {{"x y", "t\tn\nu\x01" "d\x7f\xc3\xa9"}};
+  p.auth_params = {{"x y", "t\tn\nu\x01"
+                           "d\x7f\xc3\xa9"}};
   CHECK(upsert_profile("", p) == "[profiles.dev]\nhost = \"https://h.example\"\nclient_id = \"a\\\"b\\\\c\"\n"
                                  "auth_params = { \"x y\" = \"t\\tn\\nu\\u0001d\\u007F\xc3\xa9\" }\n");
 }
@@ -492,9 +507,11 @@ TEST_CASE("strings are written as TOML basic strings with escapes") {
 TEST_CASE("profiles it cannot edit safely are errors, not corruption") {
   Profile p = new_profile("dev", "https://b.example");
   CHECK(config_error([&] { (void)upsert_profile("profiles = { dev = { host = \"https://a.example\" } }\n", p); }) ==
-        "config:1: cannot save profile \"dev\": \"profiles\" is not written as [profiles.NAME] tables; edit the file by hand");
+        "config:1: cannot save profile \"dev\": \"profiles\" is not written as [profiles.NAME] tables; edit the file "
+        "by hand");
   CHECK(config_error([&] { (void)upsert_profile("profiles = { other = { host = \"https://a.example\" } }\n", p); }) ==
-        "config:1: cannot save profile \"dev\": \"profiles\" is not written as [profiles.NAME] tables; edit the file by hand");
+        "config:1: cannot save profile \"dev\": \"profiles\" is not written as [profiles.NAME] tables; edit the file "
+        "by hand");
   CHECK(config_error([&] { (void)upsert_profile("[profiles]\ndev = { host = \"https://a.example\" }\n", p); }) ==
         "config:2: cannot save profile \"dev\": it is not written as a [profiles.dev] table; edit the file by hand");
   CHECK(config_error([&] { (void)upsert_profile("profiles.dev.host = \"https://a.example\"\n", p); }) ==
@@ -503,19 +520,22 @@ TEST_CASE("profiles it cannot edit safely are errors, not corruption") {
   s.scopes = std::vector<std::string>{"x"};
   CHECK(config_error([&] {
           (void)upsert_profile("[profiles.dev]\nhost = \"https://a.example\"\nscopes = [\n  \"a\",\n]\n", s, "/c.toml");
-        }) == "/c.toml:3: cannot update \"scopes\" in profile \"dev\": its value is not on one line; edit the file by hand");
+        }) ==
+        "/c.toml:3: cannot update \"scopes\" in profile \"dev\": its value is not on one line; edit the file by hand");
 }
 
 TEST_CASE("multi-line values of keys not being set are left alone") {
   const std::string text = "[profiles.dev]\nhost = \"https://a.example\"\nscopes = [\n  \"a\",\n]\n";
   Profile p = new_profile("dev", "https://b.example");
   p.client_id = "c";
-  CHECK(upsert_profile(text, p) == "[profiles.dev]\nhost = \"https://b.example\"\nscopes = [\n  \"a\",\n]\nclient_id = \"c\"\n");
+  CHECK(upsert_profile(text, p) ==
+        "[profiles.dev]\nhost = \"https://b.example\"\nscopes = [\n  \"a\",\n]\nclient_id = \"c\"\n");
 }
 
 TEST_CASE("the result must pass parse_config") {
   CHECK(config_error([] { (void)upsert_profile("", new_profile("dev", "http://h.example"), "/c.toml"); }) ==
-        "/c.toml:2: \"host\" in profile \"dev\": plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost)");
+        "/c.toml:2: \"host\" in profile \"dev\": plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, "
+        "localhost)");
   Profile p = new_profile("dev", "https://h.example");
   p.client_secret_env = "1X";
   CHECK(config_error([&] { (void)upsert_profile("", p, "/c.toml"); }) ==
@@ -523,8 +543,9 @@ TEST_CASE("the result must pass parse_config") {
         "(letters, digits and '_', not starting with a digit)");
   CHECK(config_error([] { (void)upsert_profile("bogus = 1\n", new_profile("dev", "https://h.example"), "/c.toml"); }) ==
         "/c.toml:1: unknown key \"bogus\"");
-  CHECK(config_error([] { (void)upsert_profile("[x\n", new_profile("dev", "https://h.example"), "/c.toml"); })
-            .rfind("/c.toml:1: invalid TOML: ", 0) == 0);
+  CHECK(config_error([] {
+          (void)upsert_profile("[x\n", new_profile("dev", "https://h.example"), "/c.toml");
+        }).rfind("/c.toml:1: invalid TOML: ", 0) == 0);
 }
 
 TEST_CASE("a bad name or a missing host is refused before anything is written") {
@@ -537,7 +558,8 @@ TEST_SUITE_END();
 
 TEST_CASE("code points that toml++ 3.3 mishandles: replaced in comments, refused elsewhere (fuzz finding)") {
   // U+0495 and U+FBFB made toml++'s whitespace classifier reach __builtin_unreachable().
-  const std::string ok = "# Jos\xc3\xa9's profile, \xd2\x95\n[profiles.dev]\nhost = \"https://as.example\" # \xef\xaf\xbb\n";
+  const std::string ok =
+      "# Jos\xc3\xa9's profile, \xd2\x95\n[profiles.dev]\nhost = \"https://as.example\" # \xef\xaf\xbb\n";
   const Config c = parse_config(ok, "cfg");
   CHECK(c.profiles.at(0).host == "https://as.example");
   CHECK_THROWS_WITH(parse_config("[profiles.dev]\nhost = \"https://as.example\"\nx\xd2\x95 = 1\n", "cfg"),
@@ -547,7 +569,8 @@ TEST_CASE("code points that toml++ 3.3 mishandles: replaced in comments, refused
                     "cfg:1: the character U+00A8 cannot be read here by tokenctl's TOML library (toml++ 3.3); "
                     "it is allowed only in comments and string values");
   CHECK(parse_config("[profiles.dev]\nhost = \"https://as.example\"\nca_file = \"/home/jos\xc3\xa9/ca.pem\"\n", "cfg")
-            .profiles.at(0).ca_file == "/home/jos\xc3\xa9/ca.pem");
+            .profiles.at(0)
+            .ca_file == "/home/jos\xc3\xa9/ca.pem");
   CHECK_THROWS_WITH(parse_config("prsaul = 5cps/:lpm\"o\xc3\x92\" ", "cfg"),
                     "cfg:1: the character U+00D2 cannot be read here by tokenctl's TOML library (toml++ 3.3); "
                     "it is allowed only in comments and string values");

@@ -23,7 +23,7 @@ TEST_CASE("countdown_time counts down to the second") {
 TEST_CASE("countdown_line: the whole line when it fits, shorter forms when not, nothing at last") {
   const std::string full = "Waiting for the browser: 4m 59s left (Ctrl-C to cancel)";
   CHECK(countdown_line("Waiting for the browser", seconds{299}, 80) == full);
-  CHECK(countdown_line("Waiting for the browser", seconds{299}, 0) == full);  // width not known: 80
+  CHECK(countdown_line("Waiting for the browser", seconds{299}, 0) == full); // width not known: 80
   // The cursor stays on the line: the text takes at most columns - 1.
   const int exact = static_cast<int>(full.size()) + 1;
   CHECK(countdown_line("Waiting for the browser", seconds{299}, exact) == full);

@@ -43,7 +43,8 @@ std::string profile_error(const std::string& lines) {
 }
 
 // What the Databricks CLI writes (databricks configure, auth login) and the settings of auth switch.
-constexpr const char* k_example = R"(; The profile defined in the DEFAULT section is to be used as a fallback when no profile is explicitly specified.
+constexpr const char* k_example =
+    R"(; The profile defined in the DEFAULT section is to be used as a fallback when no profile is explicitly specified.
 [DEFAULT]
 host      = https://dbc-a1b2345c-d6e7.cloud.databricks.com
 auth_type = databricks-cli
@@ -232,8 +233,10 @@ TEST_CASE("lines that are not INI, or that the SDKs read differently, are refuse
   CHECK(parse_error("[]\n") == ".databrickscfg:1: an empty section name \"[]\"");
   CHECK(parse_error("[a]b]\n") == ".databrickscfg:1: a section name with \"[\" or \"]\" in it");
   CHECK(parse_error("[a[b]\n") == ".databrickscfg:1: a section name with \"[\" or \"]\" in it");
-  CHECK(parse_error("[dev] junk\n") == ".databrickscfg:1: text after the section header: only a comment may follow \"]\"");
-  CHECK(parse_error("[dev]\nhost\n") == ".databrickscfg:2: not a \"key = value\" line, a [section] header or a comment");
+  CHECK(parse_error("[dev] junk\n") ==
+        ".databrickscfg:1: text after the section header: only a comment may follow \"]\"");
+  CHECK(parse_error("[dev]\nhost\n") ==
+        ".databrickscfg:2: not a \"key = value\" line, a [section] header or a comment");
   CHECK(parse_error("[dev]\n= x\n") == ".databrickscfg:2: a \"key = value\" line without a key");
   CHECK(parse_error("[dev]\n  : x\n") == ".databrickscfg:2: a \"key = value\" line without a key");
   CHECK(parse_error("[dev]\n\"host\" = x\n") ==
@@ -290,7 +293,7 @@ TEST_CASE("values the two SDKs read differently are kept with their problem, not
         "the Databricks CLI removes the quotes around the value, the Python SDK keeps them: remove them");
   CHECK(s.find("note")->problem.empty());
   CHECK(s.find("odd")->problem == "the value begins or ends with a Unicode space or an invisible character: remove it");
-  CHECK(s.find("name")->problem.empty());  // Go removes quotes only when there are none inside
+  CHECK(s.find("name")->problem.empty()); // Go removes quotes only when there are none inside
 }
 
 TEST_CASE("hostile bytes: every error names the line, nothing crashes") {
@@ -312,15 +315,17 @@ TEST_CASE("hostile bytes: every error names the line, nothing crashes") {
     CHECK(parse_error("# \xC3\n") == ".databrickscfg:1: " + bad);
     CHECK(parse_error("[dev]\nhost = \xC2\x9B\x33\x31m\n") == ".databrickscfg:2: " + bad);
     CHECK(parse_error("[dev]\n; \xE2\x80\xAE reversed\n") == ".databrickscfg:2: " + bad);
-    CHECK(parse_error("\xFF\xFE[\0d\0e\0v\0]\0"s) == ".databrickscfg:1: " + bad);  // UTF-16
-    CHECK(parse_error("[dev]\nhost = \xED\xA0\x80\n") == ".databrickscfg:2: " + bad);  // a surrogate
+    CHECK(parse_error("\xFF\xFE[\0d\0e\0v\0]\0"s) == ".databrickscfg:1: " + bad);     // UTF-16
+    CHECK(parse_error("[dev]\nhost = \xED\xA0\x80\n") == ".databrickscfg:2: " + bad); // a surrogate
   }
   SUBCASE("Unicode spaces and invisible characters at the edge of a name or key") {
-    CHECK(parse_error("[\xC2\xA0" "dev]\n") ==
-          ".databrickscfg:1: the section name \"\xC2\xA0" "dev\" begins or ends with a Unicode space or an invisible "
-          "character");
-    CHECK(parse_error("[dev]\nhost\xE3\x80\x80 = x\n") ==
-          ".databrickscfg:2: the key \"host\xE3\x80\x80\" begins or ends with a Unicode space or an invisible character");
+    CHECK(parse_error("[\xC2\xA0"
+                      "dev]\n") == ".databrickscfg:1: the section name \"\xC2\xA0"
+                                   "dev\" begins or ends with a Unicode space or an invisible "
+                                   "character");
+    CHECK(
+        parse_error("[dev]\nhost\xE3\x80\x80 = x\n") ==
+        ".databrickscfg:2: the key \"host\xE3\x80\x80\" begins or ends with a Unicode space or an invisible character");
     CHECK(parse_error("[dev]\n\xEF\xBB\xBFhost = x\n") ==
           ".databrickscfg:2: the key \"\xEF\xBB\xBFhost\" begins or ends with a Unicode space or an invisible "
           "character");
@@ -330,7 +335,7 @@ TEST_CASE("hostile bytes: every error names the line, nothing crashes") {
   SUBCASE("a file of more than 1 MiB, a line of more than 64 KiB") {
     std::string big = "[dev]\n# " + std::string(k_databrickscfg_max_bytes - 8, 'x');
     CHECK(big.size() == k_databrickscfg_max_bytes);
-    CHECK_THROWS_AS(parse(big), Error);  // the comment line is longer than 64 KiB
+    CHECK_THROWS_AS(parse(big), Error); // the comment line is longer than 64 KiB
     std::string fits = "[dev]\n";
     while (fits.size() + 64 <= k_databrickscfg_max_bytes) fits += "# " + std::string(61, 'x') + "\n";
     fits.resize(k_databrickscfg_max_bytes, '#');
@@ -366,9 +371,10 @@ TEST_CASE("hostile bytes: every error names the line, nothing crashes") {
 
 TEST_CASE("mapping: browser login") {
   SUBCASE("auth_type databricks-cli or external-browser, or no auth keys at all") {
-    for (const char* lines : {"host = https://h.example\nauth_type = databricks-cli",
-                              "host = https://h.example\nauth_type = external-browser", "host = https://h.example",
-                              "host = https://h.example\ncluster_id = 0123-456789-abcdefgh\nazure_environment = PUBLIC"}) {
+    for (const char* lines :
+         {"host = https://h.example\nauth_type = databricks-cli",
+          "host = https://h.example\nauth_type = external-browser", "host = https://h.example",
+          "host = https://h.example\ncluster_id = 0123-456789-abcdefgh\nazure_environment = PUBLIC"}) {
       CAPTURE(lines);
       const DatabricksProfileSpec p = profile(lines);
       CHECK(p.kind == DatabricksAuthKind::browser_login);
@@ -406,8 +412,8 @@ TEST_CASE("mapping: browser login") {
 
 TEST_CASE("mapping: client credentials (oauth-m2m)") {
   SUBCASE("auth_type oauth-m2m, or client_id and client_secret without auth_type") {
-    for (const char* lines : {"auth_type = oauth-m2m\nclient_id = sp\nclient_secret = s3cr3t",
-                              "client_id = sp\nclient_secret = s3cr3t"}) {
+    for (const char* lines :
+         {"auth_type = oauth-m2m\nclient_id = sp\nclient_secret = s3cr3t", "client_id = sp\nclient_secret = s3cr3t"}) {
       CAPTURE(lines);
       const DatabricksProfileSpec p = profile("host = https://h.example\n" + std::string(lines));
       CHECK(p.kind == DatabricksAuthKind::client_credentials);
@@ -491,13 +497,19 @@ TEST_CASE("mapping: what tokenctl cannot serve is unsupported, with the reason")
     std::string reason;
   };
   const Case cases[] = {
-      {"auth_type = pat\ntoken = dapi123", "uses a personal access token (auth_type \"pat\"), which tokenctl cannot serve" + hint},
+      {"auth_type = pat\ntoken = dapi123",
+       "uses a personal access token (auth_type \"pat\"), which tokenctl cannot serve" + hint},
       {"token = dapi123", "uses a personal access token (\"token\"), which tokenctl cannot serve" + hint},
-      {"username = u\npassword = p", "uses a user name and password (basic authentication), which tokenctl cannot serve" + hint},
-      {"metadata_service_url = http://localhost:1/x", "uses a metadata service (\"metadata_service_url\"), which tokenctl cannot serve" + hint},
-      {"google_service_account = sa@p.iam.gserviceaccount.com", "uses Google credentials, which tokenctl cannot serve" + hint},
-      {"azure_client_id = a\nazure_client_secret = b\nazure_tenant_id = c", "uses Azure credentials (azure_* keys), which tokenctl cannot serve" + hint},
-      {"azure_workspace_resource_id = /subscriptions/x", "uses Azure credentials (azure_* keys), which tokenctl cannot serve" + hint},
+      {"username = u\npassword = p",
+       "uses a user name and password (basic authentication), which tokenctl cannot serve" + hint},
+      {"metadata_service_url = http://localhost:1/x",
+       "uses a metadata service (\"metadata_service_url\"), which tokenctl cannot serve" + hint},
+      {"google_service_account = sa@p.iam.gserviceaccount.com",
+       "uses Google credentials, which tokenctl cannot serve" + hint},
+      {"azure_client_id = a\nazure_client_secret = b\nazure_tenant_id = c",
+       "uses Azure credentials (azure_* keys), which tokenctl cannot serve" + hint},
+      {"azure_workspace_resource_id = /subscriptions/x",
+       "uses Azure credentials (azure_* keys), which tokenctl cannot serve" + hint},
       {"auth_type = azure-cli", "uses auth_type \"azure-cli\", which tokenctl cannot serve (it serves databricks-cli, "
                                 "external-browser, oauth-m2m, github-oidc, azure-devops-oidc, env-oidc and file-oidc)"},
       {"auth_type = Databricks-CLI", "uses auth_type \"Databricks-CLI\", which tokenctl cannot serve (it serves "
@@ -506,9 +518,10 @@ TEST_CASE("mapping: what tokenctl cannot serve is unsupported, with the reason")
       {"token = dapi123\nclient_id = sp\nclient_secret = s", "sets keys of more than one authorization method (oauth "
                                                              "and pat) and no auth_type, which the Databricks SDKs "
                                                              "refuse too: set auth_type"},
-      {"client_id = sp\noidc_token_env = T\nazure_tenant_id = t", "sets keys of more than one authorization method "
-                                                                  "(azure and env-oidc and oauth) and no auth_type, "
-                                                                  "which the Databricks SDKs refuse too: set auth_type"},
+      {"client_id = sp\noidc_token_env = T\nazure_tenant_id = t",
+       "sets keys of more than one authorization method "
+       "(azure and env-oidc and oauth) and no auth_type, "
+       "which the Databricks SDKs refuse too: set auth_type"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.lines);
@@ -530,10 +543,10 @@ TEST_CASE("mapping: bad values are errors naming the key and the profile") {
     CHECK(profile_error("host = https://adb-1.azuredatabricks.net/?o=1") == path);
     CHECK(profile_error("host = https://h.example/x") == path);
     CHECK(profile_error("host = https://h.example#x") == path);
-    CHECK(profile_error("host = https://u@h.example") ==
-          ".databrickscfg:2: \"host\" in profile \"p\" must be a URL like https://dbc-a1b2345c-d6e7.cloud.databricks.com");
-    CHECK(profile_error("host = ftp://h.example") ==
-          ".databrickscfg:2: \"host\" in profile \"p\" must be a URL like https://dbc-a1b2345c-d6e7.cloud.databricks.com");
+    CHECK(profile_error("host = https://u@h.example") == ".databrickscfg:2: \"host\" in profile \"p\" must be a URL "
+                                                         "like https://dbc-a1b2345c-d6e7.cloud.databricks.com");
+    CHECK(profile_error("host = ftp://h.example") == ".databrickscfg:2: \"host\" in profile \"p\" must be a URL like "
+                                                     "https://dbc-a1b2345c-d6e7.cloud.databricks.com");
     CHECK(profile_error("host = http://h.example") ==
           ".databrickscfg:2: \"host\" in profile \"p\": plain http is allowed only for loopback hosts (127.0.0.0/8, "
           "::1, localhost)");
@@ -542,7 +555,8 @@ TEST_CASE("mapping: bad values are errors naming the key and the profile") {
     CHECK(profile("oauth_callback_port = 0").oauth_callback_port == 0);
     CHECK(profile("oauth_callback_port = 65535").oauth_callback_port == 65535);
     CHECK(profile("oauth_callback_port = 08020").oauth_callback_port == 8020);
-    const std::string port = ".databrickscfg:2: \"oauth_callback_port\" in profile \"p\" must be an integer from 0 to 65535";
+    const std::string port =
+        ".databrickscfg:2: \"oauth_callback_port\" in profile \"p\" must be an integer from 0 to 65535";
     for (const char* bad : {"65536", "99999", "-1", "+80", "80a", "8 0", "0x50", "123456", "8020.0"}) {
       CAPTURE(bad);
       CHECK(profile_error("oauth_callback_port = "s + bad) == port);
@@ -550,9 +564,10 @@ TEST_CASE("mapping: bad values are errors naming the key and the profile") {
   }
   SUBCASE("scopes: comma-separated, no blanks inside a scope, no quotes") {
     CHECK(profile("scopes = ,, ,").scopes.empty());
-    CHECK(profile_error("scopes = sql offline_access") ==
-          ".databrickscfg:2: \"scopes\" in profile \"p\" must be a comma-separated list (\"all-apis, sql\"): the Go and "
-          "Python SDKs split \"a b\" differently");
+    CHECK(
+        profile_error("scopes = sql offline_access") ==
+        ".databrickscfg:2: \"scopes\" in profile \"p\" must be a comma-separated list (\"all-apis, sql\"): the Go and "
+        "Python SDKs split \"a b\" differently");
     CHECK(profile_error("scopes = a\\b") ==
           ".databrickscfg:2: \"scopes\" in profile \"p\" must be a comma-separated list of scopes (printable ASCII "
           "without quotes or '\\')");
@@ -568,9 +583,10 @@ TEST_CASE("mapping: bad values are errors naming the key and the profile") {
   }
   SUBCASE("a value with a problem matters only when the mapping reads it") {
     CHECK(profile("host = https://h.example\ncluster_id = 0123 # old").host == "https://h.example");
-    CHECK(profile_error("auth_type = 'databricks-cli'") ==
-          ".databrickscfg:2: \"auth_type\" in profile \"p\": the Databricks CLI removes the quotes around the value, the "
-          "Python SDK keeps them: remove them");
+    CHECK(
+        profile_error("auth_type = 'databricks-cli'") ==
+        ".databrickscfg:2: \"auth_type\" in profile \"p\": the Databricks CLI removes the quotes around the value, the "
+        "Python SDK keeps them: remove them");
   }
 }
 

@@ -68,7 +68,7 @@ TEST_CASE("access_denied, expired_token, other errors and the deadline end the p
     for (int i = 0; i < 10; ++i) http.respond(400, R"({"error":"authorization_pending"})");
     CHECK_THROWS_WITH(poll_device_token(http, clock, "https://as/token", k_auth, device(5s, 600s), 12s, ""),
                       "the sign-in was not completed in time (within --timeout 12s)");
-    CHECK(http.requests.size() == 3);  // at 5 s, 10 s and, last, at the deadline
+    CHECK(http.requests.size() == 3); // at 5 s, 10 s and, last, at the deadline
     CHECK(clock.sleeps.back() == 2s);
   }
   SUBCASE("the code's own lifetime") {

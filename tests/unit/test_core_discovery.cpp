@@ -19,11 +19,12 @@ const std::string k_url = "https://as.example/.well-known/oauth-authorization-se
 
 // A metadata document for k_issuer with the given members after `issuer` and `token_endpoint`.
 std::string metadata(const std::string& more = "", const std::string& issuer = k_issuer) {
-  return R"({"issuer":")" + issuer + R"(","token_endpoint":"https://as.example/t")" +
-         (more.empty() ? "" : "," + more) + "}";
+  return R"({"issuer":")" + issuer + R"(","token_endpoint":"https://as.example/t")" + (more.empty() ? "" : "," + more) +
+         "}";
 }
 
-template <class F> Error error_of(F&& f) {
+template <class F>
+Error error_of(F&& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -91,19 +92,21 @@ TEST_CASE("parse_metadata: optional endpoints may be absent, the token endpoint 
   CHECK(e.token_endpoint_auth_methods.empty());
   CHECK_FALSE(e.iss_parameter_supported);
 
-  const Error missing = error_of([] { parse_metadata(R"({"issuer":"https://as.example/realms/x"})", k_issuer, k_url); });
+  const Error missing =
+      error_of([] { parse_metadata(R"({"issuer":"https://as.example/realms/x"})", k_issuer, k_url); });
   CHECK(missing.kind() == ErrorKind::failure);
   CHECK(missing.exit_code() == 1);
   CHECK(std::string(missing.what()) == "metadata at " + k_url + " has no token_endpoint");
   // A token endpoint that is not a string counts as absent.
-  CHECK(error_of([] { parse_metadata(R"({"issuer":"https://as.example/realms/x","token_endpoint":7})", k_issuer, k_url); })
-            .kind() == ErrorKind::failure);
+  CHECK(error_of([] {
+          parse_metadata(R"({"issuer":"https://as.example/realms/x","token_endpoint":7})", k_issuer, k_url);
+        }).kind() == ErrorKind::failure);
 }
 
 TEST_CASE("parse_metadata: the issuer must be identical to the one expected") {
-  for (const std::string issuer : {"https://as.example/realms/x/", "https://AS.example/realms/x", "https://as.example/realms/X",
-                                   "http://as.example/realms/x", "https://as.example:443/realms/x", "https://as.example",
-                                   ""}) {
+  for (const std::string issuer :
+       {"https://as.example/realms/x/", "https://AS.example/realms/x", "https://as.example/realms/X",
+        "http://as.example/realms/x", "https://as.example:443/realms/x", "https://as.example", ""}) {
     CAPTURE(issuer);
     const Error e = error_of([&] { parse_metadata(metadata("", issuer), k_issuer, k_url); });
     CHECK(e.kind() == ErrorKind::failure);
@@ -114,9 +117,10 @@ TEST_CASE("parse_metadata: the issuer must be identical to the one expected") {
   }
   CHECK(error_of([] { parse_metadata(R"({"token_endpoint":"https://as.example/t"})", k_issuer, k_url); }).kind() ==
         ErrorKind::failure);
-  CHECK(error_of([] { parse_metadata(R"({"issuer":["https://as.example/realms/x"],"token_endpoint":"https://as.example/t"})",
-                                     k_issuer, k_url); })
-            .kind() == ErrorKind::failure);
+  CHECK(error_of([] {
+          parse_metadata(R"({"issuer":["https://as.example/realms/x"],"token_endpoint":"https://as.example/t"})",
+                         k_issuer, k_url);
+        }).kind() == ErrorKind::failure);
 }
 
 TEST_CASE("parse_metadata refuses an endpoint that is not https, unless on loopback") {
@@ -131,29 +135,34 @@ TEST_CASE("parse_metadata refuses an endpoint that is not https, unless on loopb
     CHECK(has(e.what(), "plain http is allowed only for loopback hosts"));
     CHECK(has(e.hint(), "name the endpoints in the profile"));
   }
-  CHECK(error_of([] { parse_metadata(metadata(R"("authorization_endpoint":"as.example/a")"), k_issuer, k_url); })
-            .kind() == ErrorKind::failure);
-  CHECK(error_of([] { parse_metadata(metadata(R"("revocation_endpoint":"https://as.example/r#x")"), k_issuer, k_url); })
-            .kind() == ErrorKind::failure);
+  CHECK(error_of([] {
+          parse_metadata(metadata(R"("authorization_endpoint":"as.example/a")"), k_issuer, k_url);
+        }).kind() == ErrorKind::failure);
+  CHECK(error_of([] {
+          parse_metadata(metadata(R"("revocation_endpoint":"https://as.example/r#x")"), k_issuer, k_url);
+        }).kind() == ErrorKind::failure);
 
   const std::string local = "http://127.0.0.1:8080/realms/x";
-  const auto e = parse_metadata(R"({"issuer":"http://127.0.0.1:8080/realms/x","token_endpoint":"http://127.0.0.1:8080/t",
+  const auto e =
+      parse_metadata(R"({"issuer":"http://127.0.0.1:8080/realms/x","token_endpoint":"http://127.0.0.1:8080/t",
       "authorization_endpoint":"http://localhost:8080/a"})",
-                                local, "http://127.0.0.1:8080/.well-known/openid-configuration");
+                     local, "http://127.0.0.1:8080/.well-known/openid-configuration");
   CHECK(e.token_endpoint == "http://127.0.0.1:8080/t");
   CHECK(e.authorization_endpoint == "http://localhost:8080/a");
 }
 
 TEST_CASE("parse_metadata: token_endpoint_auth_methods_supported, strings only, in order") {
-  CHECK(parse_metadata(metadata(R"("token_endpoint_auth_methods_supported":["private_key_jwt","none","client_secret_post"])"),
-                       k_issuer, k_url)
+  CHECK(parse_metadata(
+            metadata(R"("token_endpoint_auth_methods_supported":["private_key_jwt","none","client_secret_post"])"),
+            k_issuer, k_url)
             .token_endpoint_auth_methods == std::vector<std::string>{"private_key_jwt", "none", "client_secret_post"});
   CHECK(parse_metadata(metadata(R"("token_endpoint_auth_methods_supported":["client_secret_basic",7,null,{},"none"])"),
                        k_issuer, k_url)
             .token_endpoint_auth_methods == std::vector<std::string>{"client_secret_basic", "none"});
   for (const char* not_a_list : {R"("client_secret_basic")", "{}", "null", "true", "[]"}) {
     CAPTURE(not_a_list);
-    CHECK(parse_metadata(metadata(std::string(R"("token_endpoint_auth_methods_supported":)") + not_a_list), k_issuer, k_url)
+    CHECK(parse_metadata(metadata(std::string(R"("token_endpoint_auth_methods_supported":)") + not_a_list), k_issuer,
+                         k_url)
               .token_endpoint_auth_methods.empty());
   }
 }
@@ -241,8 +250,9 @@ TEST_CASE("discover: nothing found and no fallback names every URL tried (exit 1
   http.respond(403, "");
   const Error e = error_of([&] { discover(http, oidc_client(), ""); });
   CHECK(e.kind() == ErrorKind::failure);
-  CHECK(std::string(e.what()) == "no authorization server metadata found for " + k_issuer + ": tried " + k_url +
-                                     " (HTTP 404), https://as.example/realms/x/.well-known/openid-configuration (HTTP 403)");
+  CHECK(std::string(e.what()) ==
+        "no authorization server metadata found for " + k_issuer + ": tried " + k_url +
+            " (HTTP 404), https://as.example/realms/x/.well-known/openid-configuration (HTTP 403)");
   CHECK(has(e.hint(), "authorization_endpoint and token_endpoint"));
 }
 

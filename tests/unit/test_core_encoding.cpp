@@ -13,9 +13,13 @@ using namespace tokenctl;
 namespace {
 
 // RFC 4648 section 10: input, standard Base64 with padding.
-const std::vector<std::pair<std::string, std::string>> k_vectors = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+const std::vector<std::pair<std::string, std::string>> k_vectors = {{"", ""},
+                                                                    {"f", "Zg=="},
+                                                                    {"fo", "Zm8="},
+                                                                    {"foo", "Zm9v"},
+                                                                    {"foob", "Zm9vYg=="},
+                                                                    {"fooba", "Zm9vYmE="},
+                                                                    {"foobar", "Zm9vYmFy"}};
 
 std::string without_padding(std::string text) {
   while (!text.empty() && text.back() == '=') text.pop_back();

@@ -45,11 +45,18 @@ TEST_CASE("one set read by the scanner equals the same set read by the full pars
 }
 
 TEST_CASE("damaged caches give the full parser's errors") {
-  const std::vector<std::string> bad = {
-      "", "{", "[]", R"({"version":1})", R"({"version":2,"tokens":{}})", R"({"version":1,"tokens":{"a":{"access_token":"A")",
-      R"({"version":1,"tokens":{"a":{"access_token":1}}})", R"({"version":1,"tokens":{"a":[]}})",
-      R"({"version":1,"tokens":{"a":{}}} trailing)", std::string(1000, '[') + std::string(1000, ']'),
-      R"({"version":1,"tokens":{"\u0061":{"access_token":1}}})", R"({"version":1,"tokens":{"a":{"expiry":"soon"}}})"};
+  const std::vector<std::string> bad = {"",
+                                        "{",
+                                        "[]",
+                                        R"({"version":1})",
+                                        R"({"version":2,"tokens":{}})",
+                                        R"({"version":1,"tokens":{"a":{"access_token":"A")",
+                                        R"({"version":1,"tokens":{"a":{"access_token":1}}})",
+                                        R"({"version":1,"tokens":{"a":[]}})",
+                                        R"({"version":1,"tokens":{"a":{}}} trailing)",
+                                        std::string(1000, '[') + std::string(1000, ']'),
+                                        R"({"version":1,"tokens":{"\u0061":{"access_token":1}}})",
+                                        R"({"version":1,"tokens":{"a":{"expiry":"soon"}}})"};
   for (const auto& bytes : bad) {
     CAPTURE(bytes);
     const std::string full = error_of([&] { parse_token_cache(bytes, "c.json"); });
@@ -80,15 +87,16 @@ TEST_CASE("the config slice keeps the top level and one profile, with their line
   CHECK(c.default_profile == "b");
   // The other profile's error is not seen through the slice, but the full parser sees it.
   CHECK(error_of([&] { parse_config(text, "cfg"); }) == "cfg:5: unknown key \"bogus\" in profile \"a\"");
-  CHECK(error_of([&] { parse_config(*slice_config(text, "a"), "cfg"); }) == "cfg:5: unknown key \"bogus\" in profile \"a\"");
+  CHECK(error_of([&] { parse_config(*slice_config(text, "a"), "cfg"); }) ==
+        "cfg:5: unknown key \"bogus\" in profile \"a\"");
   CHECK(parse_config(*slice_config(text, "c.d"), "cfg").profiles.at(0).host == "https://c");
   CHECK(parse_config(*slice_top_level(text), "cfg").profiles.empty());
 }
 
 TEST_CASE("shapes a line-based cut could get wrong are refused") {
-  for (const char* text : {"x = \"\"\"\n[profiles.a]\n\"\"\"\n", "[[profiles]]\nname = 1\n", "[profiles]\na.host = \"h\"\n",
-                           "profiles.a.host = \"https://a\"\n", "[other]\nx = 1\n", "[profiles.a] junk\n",
-                           "[profiles.a]\nscopes = [\n[1]]\n"}) {
+  for (const char* text : {"x = \"\"\"\n[profiles.a]\n\"\"\"\n", "[[profiles]]\nname = 1\n",
+                           "[profiles]\na.host = \"h\"\n", "profiles.a.host = \"https://a\"\n", "[other]\nx = 1\n",
+                           "[profiles.a] junk\n", "[profiles.a]\nscopes = [\n[1]]\n"}) {
     CAPTURE(text);
     CHECK_FALSE(slice_config(text, "a"));
   }

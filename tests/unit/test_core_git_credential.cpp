@@ -112,17 +112,17 @@ TEST_CASE("credential_matches: plain http only for loopback profiles") {
 }
 
 TEST_CASE("credential_matches ignores the path, in the request and in the profile's host") {
-  CHECK(matches("https://git.example.com", {{"protocol", "https"}, {"host", "git.example.com"}, {"path", "org/repo.git"}}));
+  CHECK(matches("https://git.example.com",
+                {{"protocol", "https"}, {"host", "git.example.com"}, {"path", "org/repo.git"}}));
   CHECK(matches("https://git.example.com/gitlab", {{"protocol", "https"}, {"host", "git.example.com"}}));
   CHECK(matches("https://git.example.com/gitlab",
                 {{"protocol", "https"}, {"host", "git.example.com"}, {"path", "other/repo.git"}}));
 }
 
 TEST_CASE("match_credential_profile returns the first profile that matches, in file order") {
-  const std::vector<Profile> profiles = {profile("other", "https://other.example.com"),
-                                         profile("first", "https://git.example.com/a"),
-                                         profile("second", "https://git.example.com/b"),
-                                         profile("local", "http://127.0.0.1:8080")};
+  const std::vector<Profile> profiles = {
+      profile("other", "https://other.example.com"), profile("first", "https://git.example.com/a"),
+      profile("second", "https://git.example.com/b"), profile("local", "http://127.0.0.1:8080")};
   const Profile* p = match_credential_profile(profiles, {{"protocol", "https"}, {"host", "git.example.com"}});
   REQUIRE(p != nullptr);
   CHECK(p->name == "first");

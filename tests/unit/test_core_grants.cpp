@@ -35,7 +35,7 @@ TEST_CASE("freshness under the default margin: capped at half the lifetime") {
   CHECK(fresh_enough(s, m, t0 + 3000s));
   CHECK_FALSE(fresh_enough(s, m, t0 + 3300s));
   CHECK_FALSE(fresh_enough(s, m, t0 + 4000s));
-  CHECK(fresh_enough(set_with(60s, t0), m, t0 + 29s));  // 31s left > half of 60s
+  CHECK(fresh_enough(set_with(60s, t0), m, t0 + 29s)); // 31s left > half of 60s
   CHECK_FALSE(fresh_enough(set_with(60s, t0), m, t0 + 30s));
   TokenSet unknown;
   unknown.access_token = "x";
@@ -43,14 +43,14 @@ TEST_CASE("freshness under the default margin: capped at half the lifetime") {
   CHECK(renew_at(unknown, m) == std::nullopt);
   unknown.access_token.clear();
   CHECK_FALSE(fresh_enough(unknown, m, t0));
-  CHECK_FALSE(shorter_than_asked(s, m, t0 + 3500s));  // the default margin never warns
+  CHECK_FALSE(shorter_than_asked(s, m, t0 + 3500s)); // the default margin never warns
 }
 
 TEST_CASE("--min-ttl is honoured as asked: no cap at half the lifetime") {
   // A 1-hour token with 55 minutes left, asked for 40 minutes: served; for 2 hours: see below.
   const auto s = set_with(3600s, t0);
   CHECK(fresh_enough(s, Margin{2400s, true}, t0 + 300s));
-  CHECK_FALSE(fresh_enough(s, Margin{2400s, true}, t0 + 1201s));  // 39m 59s left: refresh
+  CHECK_FALSE(fresh_enough(s, Margin{2400s, true}, t0 + 1201s)); // 39m 59s left: refresh
   CHECK(renew_at(s, Margin{2400s, true}) == t0 + 1200s);
   // Under the default rule, the same 40 minutes would have been capped at 30.
   CHECK(fresh_enough(s, Margin{2400s, false}, t0 + 1500s));
@@ -62,13 +62,13 @@ TEST_CASE("--min-ttl longer than the tokens live: a token as fresh as the server
   CHECK(freshness_tolerance(3600s) == 300s);
   CHECK(freshness_tolerance(20s) == 5s);
   CHECK(freshness_tolerance(600s) == 60s);
-  CHECK(fresh_enough(s, two_hours, t0 + 1s));    // just issued: a new one would not be better
+  CHECK(fresh_enough(s, two_hours, t0 + 1s)); // just issued: a new one would not be better
   CHECK(fresh_enough(s, two_hours, t0 + 299s));
   CHECK_FALSE(fresh_enough(s, two_hours, t0 + 300s));
   CHECK(shorter_than_asked(s, two_hours, t0 + 1s));
   CHECK_FALSE(shorter_than_asked(s, Margin{1800s, true}, t0 + 1s));
   TokenSet no_issue = s;
-  no_issue.issued_at.reset();  // lifetime unknown: refresh as asked
+  no_issue.issued_at.reset(); // lifetime unknown: refresh as asked
   CHECK_FALSE(fresh_enough(no_issue, two_hours, t0 + 1s));
 }
 
@@ -129,7 +129,8 @@ TEST_CASE("client credentials") {
   Endpoints e;
   e.token_endpoint = "https://as.example/token";
   http.respond(200, R"({"access_token":"cc","expires_in":"300","token_type":"Bearer"})");
-  const auto set = client_credentials_grant(http, clock, e, choose_client_auth("ci", std::string("s"), {}), {"api"}, "");
+  const auto set =
+      client_credentials_grant(http, clock, e, choose_client_auth("ci", std::string("s"), {}), {"api"}, "");
   CHECK(set.access_token == "cc");
   CHECK(set.client_id == "ci");
   CHECK(set.scopes == std::vector<std::string>{"api"});

@@ -8,12 +8,11 @@
 using namespace tokenctl;
 
 namespace {
-const std::string k_browser =
-    "GET /callback?code=abc&state=x%20y HTTP/1.1\r\n"
-    "Host: 127.0.0.1:8020\r\n"
-    "User-Agent: Mozilla/5.0 (X11)\r\n"
-    "Accept:text/html \r\n"
-    "\r\n";
+const std::string k_browser = "GET /callback?code=abc&state=x%20y HTTP/1.1\r\n"
+                              "Host: 127.0.0.1:8020\r\n"
+                              "User-Agent: Mozilla/5.0 (X11)\r\n"
+                              "Accept:text/html \r\n"
+                              "\r\n";
 }
 
 TEST_SUITE_BEGIN("core.http_request");
@@ -49,12 +48,12 @@ TEST_CASE("every proper prefix of a head is incomplete") {
 }
 
 TEST_CASE("malformed heads are bad requests") {
-  for (const char* bad : {"GET /a\r\n\r\n", "GET  /a HTTP/1.1\r\n\r\n", "GET /a HTTP/1.1 x\r\n\r\n",
-                          "GET http://evil/a HTTP/1.1\r\n\r\n", "GET a HTTP/1.1\r\n\r\n", "GET /a HTTP/2.0\r\n\r\n",
-                          "G(T /a HTTP/1.1\r\n\r\n", "GET /a b HTTP/1.1\r\n\r\n", "GET /a#frag HTTP/1.1\r\n\r\n",
-                          "GET /a HTTP/1.1\r\nHost : x\r\n\r\n", "GET /a HTTP/1.1\r\nNoColon\r\n\r\n",
-                          "GET /a HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "GET /\x01 HTTP/1.1\r\n\r\n",
-                          "GET /a HTTP/1.1\r\nX: a\x01b\r\n\r\n", "\r\n\r\n"})
+  for (const char* bad :
+       {"GET /a\r\n\r\n", "GET  /a HTTP/1.1\r\n\r\n", "GET /a HTTP/1.1 x\r\n\r\n", "GET http://evil/a HTTP/1.1\r\n\r\n",
+        "GET a HTTP/1.1\r\n\r\n", "GET /a HTTP/2.0\r\n\r\n", "G(T /a HTTP/1.1\r\n\r\n", "GET /a b HTTP/1.1\r\n\r\n",
+        "GET /a#frag HTTP/1.1\r\n\r\n", "GET /a HTTP/1.1\r\nHost : x\r\n\r\n", "GET /a HTTP/1.1\r\nNoColon\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "GET /\x01 HTTP/1.1\r\n\r\n",
+        "GET /a HTTP/1.1\r\nX: a\x01b\r\n\r\n", "\r\n\r\n"})
     CHECK_MESSAGE(parse_request_head(bad).status == HeadStatus::bad_request, bad);
   HeadParse parsed = parse_request_head("GET /a HTTP/2.0\r\n\r\n");
   CHECK(parsed.problem == "the HTTP version is not 1.0 or 1.1");

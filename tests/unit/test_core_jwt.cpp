@@ -43,9 +43,8 @@ TEST_CASE("a compact JWS: its payload comes back as JSON, the signature unchecke
 TEST_CASE("one, two, four or five parts are not a JWT") {
   const std::string header = base64url_encode(k_header);
   const std::string payload = base64url_encode(k_payload);
-  for (const std::string& bad :
-       {std::string(), header, header + "." + payload, header + "." + payload + ".c2ln.c2ln",
-        header + "." + payload + ".c2ln.c2ln.c2ln", "." + header + "." + payload + ".c2ln"}) {
+  for (const std::string& bad : {std::string(), header, header + "." + payload, header + "." + payload + ".c2ln.c2ln",
+                                 header + "." + payload + ".c2ln.c2ln.c2ln", "." + header + "." + payload + ".c2ln"}) {
     CAPTURE(bad);
     CHECK_FALSE(jwt_claims(bad));
   }

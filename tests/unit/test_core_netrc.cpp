@@ -190,14 +190,14 @@ TEST_CASE("merge reports a default that shadows later entries, and moves ours be
 }
 
 TEST_CASE("parse_netrc spans: keyword line start, last token line, comments above") {
-  const std::string text = "# head\n"            // 0..7
-                           "\n"                   // 7
-                           "# about a\n"          // 8..18
+  const std::string text = "# head\n"              // 0..7
+                           "\n"                    // 7
+                           "# about a\n"           // 8..18
                            "  machine a login x\n" // 18..38
-                           "  # inside\n"         // 38..49
+                           "  # inside\n"          // 38..49
                            "  password y # tail\n" // 49..69
-                           "# after a\n"          // 69..79
-                           "\n"                   // 79
+                           "# after a\n"           // 69..79
+                           "\n"                    // 79
                            "machine b login u password v default login d password e\n";
   const NetrcFile file = parse_netrc(text);
   REQUIRE_FALSE(file.problem);
@@ -314,7 +314,8 @@ TEST_CASE("merge refuses values that cannot be written plain") {
           "the access token for api.example.com holds characters that a netrc file cannot carry unquoted " +
               token_chars);
   CHECK(refusal("", {{"api.example.com", "token", ""}}) == "the access token for api.example.com is empty");
-  CHECK(refusal("", {{"api.example.com", "token", "Default"}}) == "the access token for api.example.com is a netrc keyword");
+  CHECK(refusal("", {{"api.example.com", "token", "Default"}}) ==
+        "the access token for api.example.com is a netrc keyword");
   for (const char* bad : {"two words", "", "machine", "x:y", "#me"})
     CHECK(refusal("", {{"api.example.com", bad, k_token}}) ==
           "the netrc login for api.example.com must be letters, digits and - . _ ~ + / = @ only, and not a "
@@ -380,9 +381,10 @@ TEST_CASE("netrc_machine_for keeps the lowercase host only") {
 }
 
 TEST_CASE("random texts: parse never throws, spans are ordered, merges keep other bytes") {
-  const std::string alphabet[] = {"machine", "MACHINE", "login", "password", "default", "macdef", "account",
-                                  "api.example.com", "x", "\"q r\"", "\"", "#", "# c", " ", "\t", "\n", "\n",
-                                  "\r\n", "\\", "port"};
+  const std::string alphabet[] = {
+      "machine", "MACHINE", "login", "password", "default", "macdef", "account", "api.example.com",
+      "x",       "\"q r\"", "\"",    "#",        "# c",     " ",      "\t",      "\n",
+      "\n",      "\r\n",    "\\",    "port"};
   std::mt19937 random(20240501);
   std::size_t merged_count = 0;
   for (int round = 0; round < 3000; ++round) {

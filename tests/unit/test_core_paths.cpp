@@ -87,7 +87,7 @@ TEST_CASE("config: no HOME and no other source is a config error") {
     CHECK(e.hint() == "set HOME, or give the file with --config FILE or TOKENCTL_CONFIG");
   }
   in.cli_config = "c.toml";
-  CHECK(resolve_paths(in).config == "c.toml");                    // no HOME needed then
+  CHECK(resolve_paths(in).config == "c.toml"); // no HOME needed then
   in.cli_config.reset();
   in.xdg_config_home = "/xdg";
   CHECK(resolve_paths(in).config == "/xdg/tokenctl/config.toml");

@@ -22,7 +22,7 @@ TEST_CASE("the order: flag, environment, profile file, default_profile, default"
   const auto fallback = choose_profile({}, {}, {}, {});
   CHECK(fallback.name == "default");
   CHECK(fallback.source == ProfileSource::fallback);
-  CHECK(choose_profile(std::string(), std::string(), {}, std::string()).name == "default");  // "" counts as unset
+  CHECK(choose_profile(std::string(), std::string(), {}, std::string()).name == "default"); // "" counts as unset
   CHECK(profile_source_name(ProfileSource::profile_file) == "file");
   CHECK(profile_source_name(ProfileSource::default_profile) == "config");
 }
@@ -34,9 +34,10 @@ TEST_CASE("profile files are looked for from the working folder up to the home f
   CHECK(profile_file_folders("/home/u//src/./x/../proj/", "/home/u/") ==
         std::vector<std::string>{"/home/u/src/proj", "/home/u/src", "/home/u"});
   // Outside the home folder (a CI checkout): up to the root.
-  CHECK(profile_file_folders("/builds/g/p", "/home/u") == std::vector<std::string>{"/builds/g/p", "/builds/g", "/builds", "/"});
+  CHECK(profile_file_folders("/builds/g/p", "/home/u") ==
+        std::vector<std::string>{"/builds/g/p", "/builds/g", "/builds", "/"});
   CHECK(profile_file_folders("/home/user2/x", "/home/u") ==
-        std::vector<std::string>{"/home/user2/x", "/home/user2", "/home", "/"});  // a prefix is not a parent
+        std::vector<std::string>{"/home/user2/x", "/home/user2", "/home", "/"}); // a prefix is not a parent
   CHECK(profile_file_folders("/x", "") == std::vector<std::string>{"/x", "/"});
   CHECK(profile_file_folders("relative/path", "/home/u").empty());
   CHECK(profile_file_folders("", "/home/u").empty());

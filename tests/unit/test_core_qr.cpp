@@ -69,13 +69,11 @@ TEST_CASE("the size of a drawing: the quiet zone of 4 on each side, two rows a l
 TEST_CASE("plain: exact lines of a known matrix, the light modules as ink, the odd last row over a light one") {
   const auto lines = draw_qr(matrix(k_small), QrStyle::plain, 80);
   const std::vector<std::string> expected = {
-      k_full_line,
-      k_full_line,
+      k_full_line, k_full_line,
       // rows 0 and 1 of the matrix (#.# over .#.), in 4 columns of quiet zone each side
       "\u2588\u2588\u2588\u2588\u2584\u2580\u2584\u2588\u2588\u2588\u2588",
       // row 2 (###) over the quiet zone
-      "\u2588\u2588\u2588\u2588\u2584\u2584\u2584\u2588\u2588\u2588\u2588",
-      k_full_line,
+      "\u2588\u2588\u2588\u2588\u2584\u2584\u2584\u2588\u2588\u2588\u2588", k_full_line,
       k_full_line, // the drawing's 11th row, over nothing (light)
   };
   CHECK(lines == expected);

@@ -17,9 +17,9 @@ TEST_CASE("redact shows the first and last 4 characters of a long secret only") 
 }
 
 TEST_CASE("secret parameter names - case-insensitively") {
-  for (const char* key : {"access_token", "refresh_token", "id_token", "code", "code_verifier", "client_secret",
-                          "token", "device_code", "password", "client_assertion", "assertion", "subject_token",
-                          "ACCESS_TOKEN", "Code"})
+  for (const char* key :
+       {"access_token", "refresh_token", "id_token", "code", "code_verifier", "client_secret", "token", "device_code",
+        "password", "client_assertion", "assertion", "subject_token", "ACCESS_TOKEN", "Code"})
     CHECK_MESSAGE(is_secret_param(key), key);
   for (const char* key : {"state", "scope", "grant_type", "client_id", "expires_in", "token_type", "codes", ""})
     CHECK_MESSAGE(!is_secret_param(key), key);
@@ -97,10 +97,9 @@ TEST_CASE("redact_body picks JSON or form redaction") {
 }
 
 TEST_CASE("no marker survives a realistic token response") {
-  const std::string body =
-      R"({"access_token":"MARKERat-eyJhbGciOi","token_type":"Bearer","expires_in":"3599",)"
-      R"("refresh_token":"MARKERrt","id_token":"MARKERid","scope":"openid offline_access",)"
-      R"("device_code":"MARKERdc","subject_token":"MARKERst"})";
+  const std::string body = R"({"access_token":"MARKERat-eyJhbGciOi","token_type":"Bearer","expires_in":"3599",)"
+                           R"("refresh_token":"MARKERrt","id_token":"MARKERid","scope":"openid offline_access",)"
+                           R"("device_code":"MARKERdc","subject_token":"MARKERst"})";
   CHECK(redact_json(body).find("MARKER") == std::string::npos);
   for (std::size_t cut = 0; cut <= body.size(); ++cut)
     CHECK_MESSAGE(redact_json(body.substr(0, cut)).find("MARKER") == std::string::npos, cut);
@@ -120,6 +119,16 @@ TEST_CASE("redact_body hides secrets whatever the Content-Type claims (the token
         "access_token=[redacted]&refresh_token=[redacted]&x=1");
   // Pairs after ';' in a value that is not secret are searched too.
   CHECK(redact_body("", "a=b;access_token=AAAA;c=d") == "a=b;access_token=[redacted];c=d");
+}
+
+TEST_CASE("redact_body hides a token wherever else the body repeats it") {
+  // A server echoing the token under a name that is not secret (found by fuzz_redact).
+  CHECK(redact_body("application/x-www-form-urlencoded", "access_token=AAAA012467&echo=AAAA012467") ==
+        "access_token=[redacted]&echo=[redacted]");
+  CHECK(redact_body("application/json", R"({"access_token":"AAAA0123456789","debug":"got AAAA0123456789"})") ==
+        R"({"access_token":"[redacted]","debug":"got [redacted]"})");
+  // Short values are not searched for: they would hide ordinary text.
+  CHECK(redact_body("", "code=abc&note=abc") == "code=[redacted]&note=abc");
 }
 
 TEST_CASE("redact_body hides compact JWTs under any key") {

@@ -34,9 +34,10 @@ TEST_CASE("revocation request and answers (RFC 7009)") {
   }
   SUBCASE("invalid_client is a failure naming the error") {
     http.respond(401, R"({"error":"invalid_client"})");
-    CHECK_THROWS_WITH_AS(revoke_token(http, clock, endpoint, "rt", "refresh_token", auth, ""),
-                         "the revocation endpoint https://as.example/revoke refused the request with HTTP 401: invalid_client",
-                         OAuthError);
+    CHECK_THROWS_WITH_AS(
+        revoke_token(http, clock, endpoint, "rt", "refresh_token", auth, ""),
+        "the revocation endpoint https://as.example/revoke refused the request with HTTP 401: invalid_client",
+        OAuthError);
   }
 }
 

@@ -12,7 +12,7 @@ TEST_SUITE_BEGIN("core.text");
 TEST_CASE("case-insensitive comparison and lowercasing are ASCII only") {
   CHECK(iequals("Content-Type", "content-TYPE"));
   CHECK_FALSE(iequals("abc", "abcd"));
-  CHECK_FALSE(iequals("\xc3\x89", "\xc3\xa9"));  // É and é: not ASCII, compared as bytes
+  CHECK_FALSE(iequals("\xc3\x89", "\xc3\xa9")); // É and é: not ASCII, compared as bytes
   CHECK(ascii_lower("HeLLo-\xc3\x89") == "hello-\xc3\x89");
   CHECK(hex_digit_value('a') == 10);
   CHECK(hex_digit_value('F') == 15);
@@ -42,18 +42,21 @@ TEST_CASE("sanitize escapes C0 controls, DEL and newlines - keeps printable ASCI
 }
 
 TEST_CASE("sanitize escapes C1 controls in UTF-8 and bytes that are not UTF-8") {
-  CHECK(sanitize("\xc2\x9b" "31m") == "\\x9b31m");       // U+009B, a CSI on many terminals
-  CHECK(sanitize("\xc2\x85") == "\\x85");                  // U+0085 NEL
-  CHECK(sanitize("\x9b" "2J") == "\\x9b2J");             // a raw C1 byte: not UTF-8
+  CHECK(sanitize("\xc2\x9b"
+                 "31m") == "\\x9b31m");   // U+009B, a CSI on many terminals
+  CHECK(sanitize("\xc2\x85") == "\\x85"); // U+0085 NEL
+  CHECK(sanitize("\x9b"
+                 "2J") == "\\x9b2J"); // a raw C1 byte: not UTF-8
   CHECK(sanitize("\xff\xfe") == "\\xff\\xfe");
-  CHECK(sanitize("\xc0\xaf") == "\\xc0\\xaf");             // overlong '/'
-  CHECK(sanitize("\xed\xa0\x80") == "\\xed\\xa0\\x80");    // a surrogate
-  CHECK(sanitize("\xe2\x82") == "\\xe2\\x82");             // truncated
+  CHECK(sanitize("\xc0\xaf") == "\\xc0\\xaf");          // overlong '/'
+  CHECK(sanitize("\xed\xa0\x80") == "\\xed\\xa0\\x80"); // a surrogate
+  CHECK(sanitize("\xe2\x82") == "\\xe2\\x82");          // truncated
 }
 
 TEST_CASE("sanitize shows bidirectional controls escaped and keeps other non-ASCII text") {
   CHECK(sanitize("Jos\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91") == "Jos\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
-  CHECK(sanitize("user\xe2\x80\xae" "cod.exe") == "user\\u202ecod.exe");  // RIGHT-TO-LEFT OVERRIDE
+  CHECK(sanitize("user\xe2\x80\xae"
+                 "cod.exe") == "user\\u202ecod.exe"); // RIGHT-TO-LEFT OVERRIDE
   CHECK(sanitize("\xe2\x81\xa6x\xe2\x81\xa9") == "\\u2066x\\u2069");
   CHECK(sanitize("\xe2\x80\x8f") == "\\u200f");
   CHECK(sanitize("\xd8\x9c") == "\\u061c");
@@ -67,7 +70,7 @@ TEST_CASE("sanitize is idempotent: a sanitized text passes through unchanged") {
 TEST_CASE("shorten cuts at a character boundary and marks the cut") {
   CHECK(shorten("abcdef", 6) == "abcdef");
   CHECK(shorten("abcdef", 3) == "abc...");
-  CHECK(shorten("a\xc3\xa9z", 2) == "a...");  // not inside é
+  CHECK(shorten("a\xc3\xa9z", 2) == "a..."); // not inside é
   CHECK(shorten("", 0) == "");
 }
 

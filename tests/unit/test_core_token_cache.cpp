@@ -142,8 +142,7 @@ TEST_CASE("serialize refuses bytes that are not UTF-8, without quoting them") {
 
 TEST_CASE("absent members take their defaults and unknown members are ignored") {
   const TokenCache cache = parse_token_cache(
-      R"({"version":1,"future":[1],"tokens":{"dev":{"new_member":{"x":[null]},"refresh_token":"r"},"e":{}}})",
-      k_path);
+      R"({"version":1,"future":[1],"tokens":{"dev":{"new_member":{"x":[null]},"refresh_token":"r"},"e":{}}})", k_path);
   REQUIRE(cache.tokens.size() == 2);
   const TokenSet& s = cache.tokens.at("dev");
   CHECK(s.access_token.empty());
@@ -159,7 +158,7 @@ TEST_CASE("absent members take their defaults and unknown members are ignored") 
 TEST_CASE("empty, truncated and non-JSON caches are reported with the byte offset only") {
   CHECK(parse_error("") == "token cache " + k_path + " is empty" + k_recovery);
   CHECK(parse_error(R"({"version":1,"tokens":{"dev":{"access_token":")" + k_marker) ==
-        damaged("not JSON at byte 63"));  // the end of the input, just after the 62 bytes
+        damaged("not JSON at byte 63")); // the end of the input, just after the 62 bytes
   CHECK(parse_error(k_marker) == damaged("not JSON at byte 1"));
   CHECK(parse_error("   \n") == damaged("not JSON at byte 5"));
   CHECK(parse_error(R"({"version":1,"tokens":{}} )" + k_marker) == damaged("not JSON at byte 27"));
@@ -182,8 +181,7 @@ TEST_CASE("the top level, version and tokens are checked") {
         "token cache " + k_path + " has version -2, which this tokenctl does not read" + k_recovery);
   CHECK(parse_error(R"({"version":1})") == damaged("tokens is missing"));
   CHECK(parse_error(R"({"version":1,"tokens":[]})") == damaged("tokens is not an object"));
-  CHECK(parse_error(R"({"version":1,"tokens":{"dev":")" + k_marker + "\"}}") ==
-        damaged("tokens.dev is not an object"));
+  CHECK(parse_error(R"({"version":1,"tokens":{"dev":")" + k_marker + "\"}}") == damaged("tokens.dev is not an object"));
 }
 
 TEST_CASE("every member's type is checked and named by its path, never quoted") {
@@ -250,7 +248,8 @@ TEST_CASE("huge and deeply nested caches are refused before parsing") {
     return s + "}";
   };
   CHECK_NOTHROW((void)parse_token_cache(nested(32), k_path));
-  CHECK(parse_error(nested(33)) == "token cache " + k_path + " is nested too deeply (more than 32 levels)" + k_recovery);
+  CHECK(parse_error(nested(33)) ==
+        "token cache " + k_path + " is nested too deeply (more than 32 levels)" + k_recovery);
 }
 
 TEST_CASE("status names follow the contract") {
@@ -265,7 +264,7 @@ TEST_CASE("token_status classifies a token set at a time") {
   CHECK(token_status(nullptr, now) == TokenStatus::logged_out);
   TokenSet s;
   s.access_token = "a";
-  CHECK(token_status(&s, now) == TokenStatus::valid);  // unknown expiry
+  CHECK(token_status(&s, now) == TokenStatus::valid); // unknown expiry
   s.expiry = now + std::chrono::seconds{1};
   CHECK(token_status(&s, now) == TokenStatus::valid);
   s.expiry = now;
@@ -274,9 +273,9 @@ TEST_CASE("token_status classifies a token set at a time") {
   CHECK(token_status(&s, now) == TokenStatus::refreshable);
   s.expiry.reset();
   s.access_token.clear();
-  CHECK(token_status(&s, now) == TokenStatus::refreshable);  // only a refresh token
+  CHECK(token_status(&s, now) == TokenStatus::refreshable); // only a refresh token
   s.refresh_token.clear();
-  CHECK(token_status(&s, now) == TokenStatus::expired);      // nothing usable at all
+  CHECK(token_status(&s, now) == TokenStatus::expired); // nothing usable at all
 }
 
 TEST_SUITE_END();

@@ -36,7 +36,8 @@ TEST_CASE("a normal response") {
 
 TEST_CASE("expires_in as a string, absent, zero, negative, fractional or garbage") {
   const auto exp = [](const char* v) {
-    return parse_token_response(json_response(200, std::string(R"({"access_token":"a","expires_in":)") + v + "}"), k_endpoint)
+    return parse_token_response(json_response(200, std::string(R"({"access_token":"a","expires_in":)") + v + "}"),
+                                k_endpoint)
         .expires_in;
   };
   CHECK(exp("\"120\"") == Seconds(120));
@@ -71,9 +72,9 @@ TEST_CASE("an error member means failure whatever the status") {
 TEST_CASE("the server's error text is kept for the printer to sanitize, and shortened") {
   // Every message is sanitized where it is printed (cli print_error), whatever made it.
   try {
-    parse_token_response(json_response(400, "{\"error\":\"bad\\u001b[31m\",\"error_description\":\"" +
-                                                 std::string(400, 'x') + "\"}"),
-                         k_endpoint);
+    parse_token_response(
+        json_response(400, "{\"error\":\"bad\\u001b[31m\",\"error_description\":\"" + std::string(400, 'x') + "\"}"),
+        k_endpoint);
     FAIL("no exception");
   } catch (const OAuthError& e) {
     CHECK(e.code() == "bad\x1b[31m");
@@ -103,7 +104,8 @@ TEST_CASE("server trouble and garbage are network errors (exit 4)") {
 
 TEST_CASE("no message quotes the body") {
   const std::string marker = "SECRET-MARKER-123";
-  for (const auto& body : {"{\"access_token\":\"" + marker, "<" + marker + ">", "{\"refresh_token\":\"" + marker + "\"}"}) {
+  for (const auto& body :
+       {"{\"access_token\":\"" + marker, "<" + marker + ">", "{\"refresh_token\":\"" + marker + "\"}"}) {
     try {
       parse_token_response(json_response(200, body), k_endpoint);
     } catch (const Error& e) {
@@ -113,9 +115,10 @@ TEST_CASE("no message quotes the body") {
 }
 
 TEST_CASE("form-encoded responses are read when the content type says so") {
-  const auto r = parse_token_response(
-      HttpResponse{200, {{"Content-Type", "application/x-www-form-urlencoded"}}, "access_token=x%2By&token_type=bearer&scope=repo"},
-      k_endpoint);
+  const auto r = parse_token_response(HttpResponse{200,
+                                                   {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                                   "access_token=x%2By&token_type=bearer&scope=repo"},
+                                      k_endpoint);
   CHECK(r.access_token == "x+y");
   CHECK(*r.scopes == std::vector<std::string>{"repo"});
 }
@@ -130,7 +133,8 @@ TEST_CASE("client authentication: none, basic with form-encoding, post") {
     auto auth = choose_client_auth("s6BhdRkqt3", std::string("7Fjfp0ZBr1KtDRbnfVdmIw"), {});
     CHECK(auth.method == AuthMethod::client_secret_basic);
     auto req = form_post(k_endpoint, {}, auth, "");
-    CHECK(HttpResponse{0, req.headers, ""}.header("authorization") == "Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3");
+    CHECK(HttpResponse{0, req.headers, ""}.header("authorization") ==
+          "Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3");
     auth = choose_client_auth("my:client", std::string("p@ss w+rd%/="), {"client_secret_basic"});
     req = form_post(k_endpoint, {}, auth, "");
     CHECK(HttpResponse{0, req.headers, ""}.header("Authorization") ==
@@ -173,8 +177,9 @@ TEST_CASE("token errors that point at a profile key get a hint naming it") {
     FAIL("accepted");
     return std::string();
   };
-  CHECK(hint_of("invalid_client", AuthMethod::client_secret_basic).find("token_endpoint_auth_method (tokenctl used "
-                                                                        "client_secret_basic)") != std::string::npos);
+  CHECK(hint_of("invalid_client", AuthMethod::client_secret_basic)
+            .find("token_endpoint_auth_method (tokenctl used "
+                  "client_secret_basic)") != std::string::npos);
   CHECK(hint_of("invalid_scope", std::nullopt).find("profile's scopes") != std::string::npos);
   CHECK(hint_of("unauthorized_client", std::nullopt).find("profile's grant and client_id") != std::string::npos);
   CHECK(hint_of("unsupported_grant_type", std::nullopt).find("profile's grant") != std::string::npos);
@@ -266,7 +271,8 @@ TEST_CASE("refresh keeps the old refresh token when the server sends none") {
 TEST_CASE("id token checks") {
   const TimePoint now{Seconds(1'800'000'000)};
   IdTokenExpectation e{"https://as.example", "tokenctl", "n1", now};
-  const auto good = jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":1800000600,"sub":"alice","name":"Alice"})");
+  const auto good = jwt(
+      R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":1800000600,"sub":"alice","name":"Alice"})");
   CHECK(check_id_token(good, e)["sub"] == "alice");
   CHECK(describe_subject(check_id_token(good, e)) == "alice (Alice)");
   const auto fails_with = [&](const std::string& token, const char* what) {
@@ -281,7 +287,8 @@ TEST_CASE("id token checks") {
   fails_with(jwt(R"({"iss":"https://as.example","aud":["other"],"nonce":"n1","exp":1800000600})"), "audience");
   fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n2","exp":1800000600})"), "nonce");
   fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":1700000000})"), "expired");
-  fails_with(jwt(R"({"iss":"https://as.example","aud":["tokenctl","x"],"nonce":"n1","exp":1800000600})"), "authorized party");
+  fails_with(jwt(R"({"iss":"https://as.example","aud":["tokenctl","x"],"nonce":"n1","exp":1800000600})"),
+             "authorized party");
   fails_with("not-a-jwt", "not a JWT");
   fails_with(jwt(R"({"iss":"https://as.example","aud":"tokenctl","nonce":"n1","exp":"soon"})"), "exp is not a number");
   // Far-future values are in the future, with no overflow on the way (UBSan runs this too).
@@ -296,7 +303,8 @@ TEST_CASE("a refreshed id token must name the same iss, sub and aud (OpenID Conn
   const nlohmann::json before = {{"iss", "https://as.example"}, {"sub", "alice"}, {"aud", "tokenctl"}};
   IdTokenExpectation e{"https://as.example", "tokenctl", "", now};
   e.previous = &before;
-  CHECK_NOTHROW(check_id_token(jwt(R"({"iss":"https://as.example","sub":"alice","aud":"tokenctl","exp":1800000600})"), e));
+  CHECK_NOTHROW(
+      check_id_token(jwt(R"({"iss":"https://as.example","sub":"alice","aud":"tokenctl","exp":1800000600})"), e));
   const auto fails = [&](const std::string& payload, const char* claim) {
     try {
       check_id_token(jwt(payload), e);

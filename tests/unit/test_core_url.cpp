@@ -56,8 +56,8 @@ TEST_CASE("parse_url takes IPv6 literals in brackets") {
 }
 
 TEST_CASE("parse_url refuses what is not an absolute http(s) URL") {
-  for (const char* bad : {"", "example.com", "//example.com/", "ftp://example.com/", "https:/x",
-                          "https://", "https:///path", "https://:443/", "javascript://x"}) {
+  for (const char* bad : {"", "example.com", "//example.com/", "ftp://example.com/", "https:/x", "https://",
+                          "https:///path", "https://:443/", "javascript://x"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_url(bad));
   }
@@ -67,26 +67,26 @@ TEST_CASE("parse_url refuses userinfo") {
   CHECK_FALSE(parse_url("https://user@example.com/"));
   CHECK_FALSE(parse_url("https://user:pw@example.com/"));
   CHECK_FALSE(parse_url("https://evil.example@good.example/"));
-  CHECK(parse_url("https://example.com/a@b"));        // '@' in the path is not userinfo
+  CHECK(parse_url("https://example.com/a@b")); // '@' in the path is not userinfo
 }
 
 TEST_CASE("parse_url checks the port: 1 to 65535, digits only") {
   CHECK(parse_url("https://a.example:1/")->port == 1);
   CHECK(parse_url("https://a.example:65535/")->port == 65535);
-  for (const char* bad : {"https://a.example:0/", "https://a.example:65536/", "https://a.example:/",
-                          "https://a.example:-1/", "https://a.example:80x/", "https://a.example:999999/",
-                          "https://a.example:1:2/", "https://[::1]:/"}) {
+  for (const char* bad :
+       {"https://a.example:0/", "https://a.example:65536/", "https://a.example:/", "https://a.example:-1/",
+        "https://a.example:80x/", "https://a.example:999999/", "https://a.example:1:2/", "https://[::1]:/"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_url(bad));
   }
 }
 
 TEST_CASE("parse_url refuses hostile text") {
-  for (const char* bad : {"https://example.com/%zz", "https://example.com/%", "https://example.com/%4",
-                          "https://example.com/a b", "https://exa mple.com/", "https://example.com/\n",
-                          "https://example.com\r\n/", "https://ex%41mple.com/", "https://example.com/\"",
-                          "https://example.com/<script>", "https://example.com/?q=%g0",
-                          "https://example.com/#%", "https://bücher.example/", "https://example.com/ä"}) {
+  for (const char* bad :
+       {"https://example.com/%zz", "https://example.com/%", "https://example.com/%4", "https://example.com/a b",
+        "https://exa mple.com/", "https://example.com/\n", "https://example.com\r\n/", "https://ex%41mple.com/",
+        "https://example.com/\"", "https://example.com/<script>", "https://example.com/?q=%g0",
+        "https://example.com/#%", "https://bücher.example/", "https://example.com/ä"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_url(bad));
   }
@@ -114,14 +114,14 @@ TEST_CASE("format_url round-trips parse_url") {
 }
 
 TEST_CASE("is_loopback_host: localhost, 127.0.0.0/8 and ::1 only") {
-  for (const char* yes : {"localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "127.1.2.3", "::1",
-                          "[::1]", "0:0:0:0:0:0:0:1", "::0001"}) {
+  for (const char* yes : {"localhost", "LocalHost", "127.0.0.1", "127.255.255.254", "127.1.2.3", "::1", "[::1]",
+                          "0:0:0:0:0:0:0:1", "::0001"}) {
     CAPTURE(yes);
     CHECK(is_loopback_host(yes));
   }
-  for (const char* no : {"", "127.0.0.1.example.com", "localhost.example.com", "128.0.0.1", "127.0.0",
-                         "127.0.0.256", "127.0.0.1 ", "::2", "::", "::ffff:127.0.0.1", "0.0.0.0",
-                         "10.0.0.1", "[::1", "example.com", "127.0.0.1:80"}) {
+  for (const char* no :
+       {"", "127.0.0.1.example.com", "localhost.example.com", "128.0.0.1", "127.0.0", "127.0.0.256", "127.0.0.1 ",
+        "::2", "::", "::ffff:127.0.0.1", "0.0.0.0", "10.0.0.1", "[::1", "example.com", "127.0.0.1:80"}) {
     CAPTURE(no);
     CHECK_FALSE(is_loopback_host(no));
   }
@@ -140,8 +140,7 @@ TEST_CASE("endpoint_url_problem allows https anywhere and http for loopback only
   CHECK(endpoint_url_problem("login.example.com/token") == "not an absolute https URL");
   CHECK(endpoint_url_problem("") == "not an absolute https URL");
   CHECK(endpoint_url_problem("https://user@login.example.com/") == "not an absolute https URL");
-  CHECK(endpoint_url_problem("https://login.example.com/token#x") ==
-        "an endpoint URL must not have a fragment ('#')");
+  CHECK(endpoint_url_problem("https://login.example.com/token#x") == "an endpoint URL must not have a fragment ('#')");
 }
 
 TEST_CASE("percent_encode keeps only unreserved characters") {

@@ -53,8 +53,8 @@ int counting_perform(const tokenctl_http_request*, long*, char*, size_t) {
   ++g_perform_calls;
   return TOKENCTL_HTTP_FAILED;
 }
-const tokenctl_net_module k_counting_module{TOKENCTL_NET_ABI_VERSION, counting_perform, nullptr, nullptr, nullptr,
-                                            nullptr};
+const tokenctl_net_module k_counting_module{
+    TOKENCTL_NET_ABI_VERSION, counting_perform, nullptr, nullptr, nullptr, nullptr};
 const tokenctl_net_module& counting_module() { return k_counting_module; }
 
 HttpRequest get(const std::string& url) {
@@ -63,7 +63,8 @@ HttpRequest get(const std::string& url) {
   return request;
 }
 
-template <class F> std::string http_error_of(F&& f, bool& reached) {
+template <class F>
+std::string http_error_of(F&& f, bool& reached) {
   try {
     f();
   } catch (const HttpError& e) {
@@ -81,10 +82,14 @@ public:
   // Start it; false (with `why`) when the openssl command is missing or fails.
   bool start(std::string& why) {
     char dir_template[] = "/tmp/tokenctl-tls-XXXXXX";
-    if (::mkdtemp(dir_template) == nullptr) { why = "mkdtemp failed"; return false; }
+    if (::mkdtemp(dir_template) == nullptr) {
+      why = "mkdtemp failed";
+      return false;
+    }
     m_dir = dir_template;
     const std::string script =
-        "cd " + m_dir + " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
+        "cd " + m_dir +
+        " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem "
         "-subj /CN=tokenctl-test-ca -days 2 -addext basicConstraints=critical,CA:TRUE "
         "-addext keyUsage=critical,keyCertSign && "
@@ -245,8 +250,8 @@ TEST_CASE("a body over the cap is refused with a message naming the cap") {
   }
   SUBCASE("not announced: counted while it arrives") {
     ScriptedServer server;
-    server.push({ScriptedAction::Kind::reply,
-                 test::http_response(200, {}, std::string(100000, 'y'), /*add_length=*/false)});
+    server.push(
+        {ScriptedAction::Kind::reply, test::http_response(200, {}, std::string(100000, 'y'), /*add_length=*/false)});
     std::string message = http_error_of([&] { client_with(options).send(get(server.url("/stream"))); }, reached);
     CHECK(message == "response from " + server.url("/stream") + " is larger than 1 KiB; refusing it");
   }
@@ -340,11 +345,11 @@ TEST_CASE("a ca_file without certificates is refused") {
   ScriptedServer server;
   HttpRequest request = get(server.url("/t", "https"));
   request.ca_file = path;
-  CHECK_THROWS_WITH_AS(client_with().send(request),
-                       ("cannot send a request to " + server.url("/t", "https") + ": the CA file " + path +
-                        " holds no PEM certificate")
-                           .c_str(),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      client_with().send(request),
+      ("cannot send a request to " + server.url("/t", "https") + ": the CA file " + path + " holds no PEM certificate")
+          .c_str(),
+      Error);
   ::unlink(path.c_str());
   CHECK(server.connections() == 0);
 }

@@ -41,7 +41,9 @@ struct RawResponse {
   int status = 0; // 0: closed without an answer
   std::string head;
   std::string body;
-  bool has(const std::string& header_line) const { return head.find("\r\n" + header_line + "\r\n") != std::string::npos; }
+  bool has(const std::string& header_line) const {
+    return head.find("\r\n" + header_line + "\r\n") != std::string::npos;
+  }
 };
 
 // Read one response (head, then Content-Length bytes) and close, as a browser does.
@@ -163,7 +165,8 @@ TEST_CASE("a request whose Host is not our address is refused before the handler
   const std::string p = std::to_string(port);
   auto client = std::async(std::launch::async, [&] {
     std::vector<int> statuses;
-    for (const std::string& host : std::vector<std::string>{"evil.example:" + p, "127.0.0.1:1", "127.0.0.1", "[::1]:" + p})
+    for (const std::string& host :
+         std::vector<std::string>{"evil.example:" + p, "127.0.0.1:1", "127.0.0.1", "[::1]:" + p})
       statuses.push_back(round_trip(port, get_request("/callback?code=x", host)).status);
     statuses.push_back(round_trip(port, "GET /callback?code=x HTTP/1.1\r\n\r\n").status);
     statuses.push_back(
@@ -205,8 +208,8 @@ TEST_CASE("the deadline ends serving with exactly the message given") {
   auto listener = net::LoopbackListener::bind_loopback(0);
   Recorder recorder;
   auto start = Clock::now();
-  CHECK_THROWS_WITH_AS(listener.serve(start + 300ms, k_timeout_message, std::ref(recorder)),
-                       k_timeout_message.c_str(), Error);
+  CHECK_THROWS_WITH_AS(listener.serve(start + 300ms, k_timeout_message, std::ref(recorder)), k_timeout_message.c_str(),
+                       Error);
   auto elapsed = Clock::now() - start;
   CHECK(elapsed >= 300ms);
   CHECK(elapsed < 3s);
@@ -225,9 +228,8 @@ TEST_CASE("silent clients that connect and send nothing do not block the real ca
     int silent = connect_to(port);
     ::send(silent, "GET /call", 9, MSG_NOSIGNAL); // and then nothing more
     auto start = Clock::now();
-    auto client = std::async(std::launch::async, [&] {
-      return round_trip(port, get_request("/callback?code=x", our_host(port)));
-    });
+    auto client = std::async(std::launch::async,
+                             [&] { return round_trip(port, get_request("/callback?code=x", our_host(port))); });
     Recorder recorder;
     serve_briefly(listener, recorder);
     CHECK(client.get().status == 200);
@@ -293,12 +295,11 @@ TEST_CASE("an extra descriptor can end serving") {
 TEST_CASE("a port in use: the exact message") {
   auto first = net::LoopbackListener::bind_loopback(0);
   const std::string p = std::to_string(first.port());
-  CHECK_THROWS_WITH_AS(net::LoopbackListener::bind_loopback(first.port()),
-                       ("cannot listen on 127.0.0.1:" + p + ": port " + p + " is in use (set --port or redirect_port)")
-                           .c_str(),
-                       Error);
-  CHECK_THROWS_WITH_AS(net::LoopbackListener::bind_loopback(70000), "cannot listen on 127.0.0.1:70000: not a port number",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      net::LoopbackListener::bind_loopback(first.port()),
+      ("cannot listen on 127.0.0.1:" + p + ": port " + p + " is in use (set --port or redirect_port)").c_str(), Error);
+  CHECK_THROWS_WITH_AS(net::LoopbackListener::bind_loopback(70000),
+                       "cannot listen on 127.0.0.1:70000: not a port number", Error);
 }
 
 TEST_CASE("the port is free after destruction - also after serving a callback") {

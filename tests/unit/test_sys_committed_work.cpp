@@ -16,9 +16,8 @@ TEST_SUITE_BEGIN("sys.committed_work");
 
 TEST_CASE("the child's answer comes back, and the work ran in another process") {
   const pid_t parent = ::getpid();
-  const std::string answer = sys::run_to_completion([&] {
-    return std::string(::getpid() == parent ? "same" : "child") + std::string(1, '\0') + "binary-safe";
-  });
+  const std::string answer = sys::run_to_completion(
+      [&] { return std::string(::getpid() == parent ? "same" : "child") + std::string(1, '\0') + "binary-safe"; });
   CHECK(answer == std::string("child") + std::string(1, '\0') + "binary-safe");
   CHECK(sys::run_to_completion([] { return std::string(); }).empty());
 }
@@ -98,7 +97,7 @@ TEST_CASE("the work completes when the process that started it is killed, or its
       });
       ::_exit(0);
     }
-    if (group) ::setpgid(command, command);  // set on both sides: no race with the kill below
+    if (group) ::setpgid(command, command); // set on both sides: no race with the kill below
     char c = 0;
     REQUIRE(::read(started[0], &c, 1) == 1);
     REQUIRE(::kill(group ? -command : command, SIGKILL) == 0);

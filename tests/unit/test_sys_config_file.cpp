@@ -73,12 +73,13 @@ TEST_CASE("a config file is read and parsed, errors name the file") {
   REQUIRE(c.profiles.size() == 1);
   CHECK(c.profiles[0].host == "https://h.example");
   put_file(dir / "bad.toml", "[profiles.dev]\nhots = \"x\"\n");
-  CHECK(load_error(paths_for(dir / "bad.toml", true)) == dir / "bad.toml" + ":2: unknown key \"hots\" in profile \"dev\"");
+  CHECK(load_error(paths_for(dir / "bad.toml", true)) ==
+        dir / "bad.toml" + ":2: unknown key \"hots\" in profile \"dev\"");
 }
 
 TEST_CASE("a config over 4 MiB is refused, one of exactly 4 MiB is read") {
   TestDir dir;
-  const std::string comment_line = "#" + std::string(1023, 'x');          // 1 KiB without its newline
+  const std::string comment_line = "#" + std::string(1023, 'x'); // 1 KiB without its newline
   std::string big;
   while (big.size() + comment_line.size() + 1 <= sys::k_config_max_bytes) big += comment_line + "\n";
   big += std::string(sys::k_config_max_bytes - big.size(), '\n');

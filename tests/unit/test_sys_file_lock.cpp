@@ -48,7 +48,7 @@ struct Holder {
     ::close(fds[1]);
     read_fd = fds[0];
     char c = 0;
-    REQUIRE(::read(read_fd, &c, 1) == 1);  // wait until the child holds the lock
+    REQUIRE(::read(read_fd, &c, 1) == 1); // wait until the child holds the lock
     REQUIRE(c == 'L');
   }
   Holder(const Holder&) = delete;
@@ -91,9 +91,9 @@ TEST_CASE("a second lock on the same file waits for the first, even in one proce
   std::optional<sys::FileLock> first = sys::FileLock::acquire(dir / "c.lock", 1000ms);
   CHECK_THROWS_AS((void)sys::FileLock::acquire(dir / "c.lock", 0ms), Error);
   sys::FileLock moved = std::move(*first);
-  first.reset();  // the moved-from lock releases nothing
+  first.reset(); // the moved-from lock releases nothing
   CHECK_THROWS_AS((void)sys::FileLock::acquire(dir / "c.lock", 50ms), Error);
-  moved = sys::FileLock::acquire(dir / "other.lock", 0ms);  // assigning releases the old lock
+  moved = sys::FileLock::acquire(dir / "other.lock", 0ms); // assigning releases the old lock
   CHECK_NOTHROW((void)sys::FileLock::acquire(dir / "c.lock", 0ms));
 }
 
@@ -107,7 +107,7 @@ TEST_CASE("a process waits until the holder releases the lock") {
     CHECK(waited >= 200ms);
     CHECK(waited < 5000ms);
     CHECK(holder.join() == 0);
-    CHECK(holder.rest() == "R");  // the holder had finished before we got the lock
+    CHECK(holder.rest() == "R"); // the holder had finished before we got the lock
   }
 }
 

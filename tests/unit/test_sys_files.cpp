@@ -22,7 +22,8 @@ namespace {
 const std::string k_marker = "SECRETMARKER7f3a";
 
 // Return the message of the Error that `f` throws (failing the test if none).
-template <class F> std::string error_of(F&& f, ErrorKind kind = ErrorKind::failure) {
+template <class F>
+std::string error_of(F&& f, ErrorKind kind = ErrorKind::failure) {
   try {
     f();
   } catch (const Error& e) {
@@ -106,7 +107,7 @@ TEST_CASE("read_private_file refuses symbolic links and files that are not regul
   REQUIRE(::symlink((dir / "missing").c_str(), (dir / "dangling").c_str()) == 0);
   CHECK(error_of([&] { (void)sys::read_private_file(dir / "dangling", 100); }) ==
         dir / "dangling is a symbolic link; refusing to read tokens through it");
-  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);  // must not block waiting for a writer
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0); // must not block waiting for a writer
   CHECK(error_of([&] { (void)sys::read_private_file(dir / "fifo", 100); }) ==
         dir / "fifo is not a regular file; refusing to read tokens from it");
   REQUIRE(::mkdir((dir / "sub").c_str(), 0700) == 0);
@@ -138,7 +139,7 @@ TEST_CASE("make_private_dirs creates missing folders 0700 whatever the umask, an
   CHECK_NOTHROW(sys::make_private_dirs(dir / "kept/a/b/c"));
   CHECK_NOTHROW(sys::make_private_dirs(dir / "kept//a/b/c/"));
   {
-    UmaskScope strict(0277);  // even a umask that removes the owner's bits
+    UmaskScope strict(0277); // even a umask that removes the owner's bits
     sys::make_private_dirs(dir / "strict");
     CHECK(mode_of(dir / "strict") == 0700);
   }
@@ -160,7 +161,7 @@ TEST_CASE("write_file_atomic creates the file with the mode asked, whatever the 
     sys::write_file_atomic(dir / "strict", "s");
     CHECK(mode_of(dir / "strict") == 0600);
   }
-  CHECK(dir.names() == std::set<std::string>{"cache.json", "public", "strict"});  // no temporary left
+  CHECK(dir.names() == std::set<std::string>{"cache.json", "public", "strict"}); // no temporary left
 }
 
 TEST_CASE("write_file_atomic replaces the content and the mode of an existing file") {
@@ -174,7 +175,7 @@ TEST_CASE("write_file_atomic replaces the content and the mode of an existing fi
   CHECK(mode_of(f) == 0600);
   struct stat after {};
   REQUIRE(::stat(f.c_str(), &after) == 0);
-  CHECK(after.st_ino != before.st_ino);  // a new file renamed over, not rewritten in place
+  CHECK(after.st_ino != before.st_ino); // a new file renamed over, not rewritten in place
   sys::write_file_atomic(f, "");
   CHECK(get_file(f).empty());
   const std::string big(3u * 1024u * 1024u + 7u, 'b');
@@ -260,14 +261,13 @@ TEST_CASE("a writer killed before the rename leaves the old file whole") {
     sys::detail::g_before_rename = [](const std::string&) { ::_exit(42); };
     try {
       sys::write_file_atomic(f, "new content that never lands");
-    } catch (...) {
-    }
+    } catch (...) {}
     ::_exit(1);
   }
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 42);  // it died in the hook, after writing, before the rename
+  CHECK(WEXITSTATUS(status) == 42); // it died in the hook, after writing, before the rename
   CHECK(get_file(f) == "old content");
   // The crash left its temporary file behind, complete and private; the next write succeeds.
   const auto names = dir.names();
@@ -290,9 +290,9 @@ TEST_CASE("remove_stale_temporaries removes only the temporaries of that file") 
                            ".cache.jsonx.tmp-1", ".other.tmp-1", "cache.json.tmp-1"})
     put_file(dir / name, "x");
   sys::remove_stale_temporaries(f);
-  CHECK(dir.names() == std::set<std::string>{"cache.json", "cache.json.lock", ".cache.jsonx.tmp-1",
-                                             ".other.tmp-1", "cache.json.tmp-1"});
-  sys::remove_stale_temporaries(dir / "missing-folder/x.json");  // nothing to do, no error
+  CHECK(dir.names() == std::set<std::string>{"cache.json", "cache.json.lock", ".cache.jsonx.tmp-1", ".other.tmp-1",
+                                             "cache.json.tmp-1"});
+  sys::remove_stale_temporaries(dir / "missing-folder/x.json"); // nothing to do, no error
 }
 
 TEST_SUITE_END();

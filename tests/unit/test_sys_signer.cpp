@@ -87,10 +87,10 @@ const Keys& keys() {
   return k;
 }
 
-#define REQUIRE_KEYS()                                                                                         \
-  if (!keys().ok()) {                                                                                          \
-    MESSAGE("skipped: the openssl command is missing or could not make the test keys");                       \
-    return;                                                                                                    \
+#define REQUIRE_KEYS()                                                                                                 \
+  if (!keys().ok()) {                                                                                                  \
+    MESSAGE("skipped: the openssl command is missing or could not make the test keys");                                \
+    return;                                                                                                            \
   }
 
 Pkey private_key(const std::string& pem) {

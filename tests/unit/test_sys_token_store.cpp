@@ -24,7 +24,8 @@ const std::string k_marker = "SECRETMARKER7f3a";
 const std::string k_recovery = "; run \"tokenctl login\" again or delete the file";
 
 // Return the message of the Error that `f` throws (failing the test if none), checking it is exit 1.
-template <class F> std::string error_of(F&& f) {
+template <class F>
+std::string error_of(F&& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -53,7 +54,7 @@ TEST_CASE("a missing cache loads as empty, and lock_path is beside it") {
   CHECK(store.path() == dir / "state/token-cache.json");
   CHECK(store.lock_path() == dir / "state/token-cache.json.lock");
   CHECK(store.load().tokens.empty());
-  CHECK(dir.names().empty());  // loading creates nothing
+  CHECK(dir.names().empty()); // loading creates nothing
 }
 
 TEST_CASE("update creates a private folder and file whatever the umask, and load reads them back") {
@@ -81,7 +82,7 @@ TEST_CASE("update sees the current cache and writes nothing when change returns 
   TestDir dir;
   const sys::TokenStore store(dir / "token-cache.json");
   store.update([](TokenCache& c) {
-    c.tokens["a"].access_token = std::string(1, '1');  // not a literal: a GCC 12 -Wrestrict false alarm
+    c.tokens["a"].access_token = std::string(1, '1'); // not a literal: a GCC 12 -Wrestrict false alarm
     return true;
   });
   const std::string before = get_file(store.path());
@@ -93,7 +94,10 @@ TEST_CASE("update sees the current cache and writes nothing when change returns 
   });
   CHECK(saw);
   CHECK(get_file(store.path()) == before);
-  store.update([](TokenCache& c) { c.tokens.erase("a"); return true; });
+  store.update([](TokenCache& c) {
+    c.tokens.erase("a");
+    return true;
+  });
   CHECK(store.load().tokens.empty());
 }
 
@@ -107,7 +111,7 @@ TEST_CASE("update waits for an update in progress and re-reads the cache after i
   if (child == 0) {
     try {
       store.update([&](TokenCache& c) {
-        (void)!::write(fds[1], "L", 1);  // the lock is held: let the parent start its update
+        (void)!::write(fds[1], "L", 1); // the lock is held: let the parent start its update
         ::usleep(300 * 1000);
         return increment(c);
       });
@@ -127,7 +131,7 @@ TEST_CASE("update waits for an update in progress and re-reads the cache after i
     return increment(cache);
   });
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds{200});
-  CHECK(seen == "1");  // the child's update, read under the lock
+  CHECK(seen == "1"); // the child's update, read under the lock
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
   CHECK(WEXITSTATUS(status) == 0);
@@ -139,8 +143,8 @@ TEST_CASE("unsafe and damaged caches are refused by load and by update") {
   TestDir dir;
   const sys::TokenStore store(dir / "token-cache.json");
   put_file(store.path(), R"({"version":1,"tokens":{"dev":{"access_token":")" + k_marker + "\"}}}", 0644);
-  const std::string mode_message = store.path() + " is readable by group or others (mode 0644); run: chmod 600 " +
-                                   store.path();
+  const std::string mode_message =
+      store.path() + " is readable by group or others (mode 0644); run: chmod 600 " + store.path();
   CHECK(error_of([&] { (void)store.load(); }) == mode_message);
   CHECK(error_of([&] { store.update(increment); }) == mode_message);
   CHECK(error_of([&] { store.update(increment, sys::TokenStore::OnDamaged::start_empty); }) == mode_message);
@@ -158,7 +162,7 @@ TEST_CASE("unsafe and damaged caches are refused by load and by update") {
   const std::string damaged = "token cache " + store.path() + " is damaged (not JSON at byte 63)" + k_recovery;
   CHECK(error_of([&] { (void)store.load(); }) == damaged);
   CHECK(error_of([&] { store.update(increment); }) == damaged);
-  CHECK(get_file(store.path()).find(k_marker) != std::string::npos);  // left as it was
+  CHECK(get_file(store.path()).find(k_marker) != std::string::npos); // left as it was
 }
 
 TEST_CASE("a cache over the size cap is reported as too large, however large") {

@@ -1,4 +1,4 @@
-// The secrets recorder (issue 7 part 5), fed by harness.mjs and read by ../secrets-scan.mjs.
+// The secrets recorder, fed by harness.mjs and read by ../secrets-scan.mjs.
 //
 // Why: "no token where it does not belong" can only be checked against the whole run: every token
 // any test server issued, against everything tokenctl wrote in any test. When TOKENCTL_E2E_RECORD

@@ -9,8 +9,8 @@
 
 namespace {
 
-bool g_ran = false;            // a test run (not a listing) ended
-unsigned g_selected = 0;       // test cases that passed the filters
+bool g_ran = false;      // a test run (not a listing) ended
+unsigned g_selected = 0; // test cases that passed the filters
 
 // Notes how many test cases the filters selected; reports nothing.
 struct SelectedCount : doctest::IReporter {

@@ -24,10 +24,10 @@ namespace tokenctl::test {
 
 struct ScriptedAction {
   enum class Kind {
-    reply,        // read the request, send `bytes`, close
-    raw_at_once,  // send `bytes` right after accepting, without reading, then close
-    silent,       // read the request and never answer (until the server stops)
-    close         // read the request and close without answering
+    reply,       // read the request, send `bytes`, close
+    raw_at_once, // send `bytes` right after accepting, without reading, then close
+    silent,      // read the request and never answer (until the server stops)
+    close        // read the request and close without answering
   };
   Kind kind = Kind::reply;
   std::string bytes;
