@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -73,6 +75,35 @@ bool called_as_databricks(const char* argv0) {
 
 // A usage error in the Databricks protocol, worded as the Databricks CLI (Cobra) words it: the
 // SDKs look for "unknown flag: --profile" to fall back to --host.
+// A command line for the `databricks` program that tokenctl does not answer, said as the Databricks
+// CLI says it ("unknown command ... for ..."; the SDKs look for "unknown flag"), with what to do
+// instead. nullopt when the words are commands tokenctl has.
+std::optional<Error> databricks_unknown_command(int argc, char** argv) {
+  // argv: tokenctl databricks [auth] WORD ...; options before the words are left to CLI11.
+  std::vector<std::string_view> words;
+  for (int i = 2; i < argc && words.size() < 2; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("-")) break;
+    words.push_back(arg);
+  }
+  if (words.empty()) return std::nullopt;
+  std::string unknown, parent = "databricks";
+  if (words[0] == "auth") {
+    if (words.size() < 2 || words[1] == "token") return std::nullopt;
+    unknown = words[1];
+    parent = "databricks auth";
+  } else if (words[0] != "version") {
+    unknown = words[0];
+  } else {
+    return std::nullopt;
+  }
+  return Error(ErrorKind::usage,
+               "unknown command \"" + sanitize(shorten(unknown, 40)) + "\" for \"" + parent +
+                   "\": tokenctl answers only `databricks auth token` and `databricks version` (for Databricks tools)",
+               unknown == "login" ? "to log in, run: tokenctl login --host HOST (or tokenctl login -p PROFILE)"
+                                  : "for everything else, use the Databricks CLI itself");
+}
+
 std::string databricks_usage(const CLI::ParseError& e) {
   const std::string what = e.what();
   const std::string marker = "not expected: ";
@@ -102,6 +133,8 @@ int run_with(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     const bool databricks = argc > 1 && std::string_view(argv[1]) == "databricks";
+    if (databricks)
+      if (const auto unknown = databricks_unknown_command(argc, argv)) return fail(*unknown, json_asked(argc, argv));
     return fail(Error(ErrorKind::usage, databricks ? databricks_usage(e) : std::string(e.what()),
                       "run \"tokenctl --help\" for usage"),
                 json_asked(argc, argv));

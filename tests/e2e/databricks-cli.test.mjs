@@ -297,6 +297,18 @@ describe('`databricks auth token`: which profile, failures, the expiry format', 
     }
   });
 
+  test('other Databricks CLI commands (auth login from an IDE, clusters): exit 2, said as the CLI says it, with what to run', async () => {
+    const login = await runTokenctl(['databricks', 'auth', 'login', '--host', 'https://dbc-x.cloud.databricks.com'], { env });
+    assert.equal(login.code, 2, login.stderr);
+    assert.equal(login.stdout, '');
+    assert.match(login.stderr, /unknown command "login" for "databricks auth"/);
+    assert.match(login.stderr, /hint: to log in, run: tokenctl login --host HOST/);
+    const other = await runTokenctl(['databricks', 'clusters', 'list'], { env });
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /unknown command "clusters" for "databricks"/);
+    assert.deepEqual(await server.requests(), [], 'nothing sent anywhere');
+  });
+
   test('the expiry: local time, a fraction, a numeric offset, the cache\'s instant, under three TZ values', async () => {
     for (const zone of ZONES) {
       for (const profile of ['dbx', 'acct']) {

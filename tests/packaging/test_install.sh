@@ -86,6 +86,14 @@ EOF2
     [[ $out == "Databricks CLI v"* ]] || fail "$label: databricks version printed '$out'"
   fi
 
+  # The program itself needs libc alone (the C++ runtime is static, libm is not linked, libcurl,
+  # OpenSSL and libsecret are in the modules): ld.so maps nothing else for a cached token.
+  if command -v readelf >/dev/null; then
+    local needed
+    needed=$(readelf -d "$root/bin/tokenctl" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v '^ld-linux' | tr '\n' ' ')
+    [[ $needed == "libc.so.6 " ]] || fail "$label: bin/tokenctl needs $needed(expected libc.so.6 alone)"
+  fi
+
   mkdir -p "$scratch/home-$label"
   check_installed_program "$root/bin/tokenctl" "$version" "$scratch/home-$label"
 }
