@@ -7,13 +7,14 @@
 #   bench/token-latency.sh [PATH/TO/tokenctl]        (default: build/tokenctl)
 #
 # Needs hyperfine and GNU time (apt-get install hyperfine time); gh is optional (apt-get install gh).
-# Targets: median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB;
-# >= 25x faster than gh auth token.
+# Targets: median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB with 1 profile;
+# >= 25x faster than gh auth token; `tokenctl list` with 1,000 profiles <= 10x cat (it reads and
+# parses the whole config and cache). Each line says whether its target is met.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-build/tokenctl}")
 runs=${BENCH_RUNS:-300}
-for tool in hyperfine /usr/bin/time node; do
+for tool in hyperfine /usr/bin/time node bc; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine time nodejs)" >&2; exit 2; }
 done
 work=$(mktemp -d)
@@ -73,24 +74,37 @@ report() { # N
   unset TOKENCTL_CONFIG TOKENCTL_TOKEN_CACHE TOKENCTL_PROFILE
   local cache="$dir/tokenctl/token-cache.json"
   "$bin" token >/dev/null # fails loudly if the fixture is wrong
-  local cmds=("cat $cache" "$bin token")
+  "$bin" list >/dev/null
+  local cmds=("cat $cache" "$bin token" "$bin list")
   local have_gh=0
   if command -v gh >/dev/null && GH_CONFIG_DIR="$gh_dir" gh auth token >/dev/null 2>&1; then
     have_gh=1
     cmds+=("env GH_CONFIG_DIR=$gh_dir gh auth token")
   fi
   hyperfine -N --style none --warmup 20 --runs "$runs" --export-csv "$work/r$n.csv" "${cmds[@]}" >/dev/null 2>&1
-  local cat_ms tok_ms gh_ms
+  local cat_ms tok_ms list_ms gh_ms ratio target rss
   cat_ms=$(median_ms "$work/r$n.csv" 1)
   tok_ms=$(median_ms "$work/r$n.csv" 2)
-  printf '%-9s cache %7s bytes | median: cat %s ms, tokenctl token %s ms = %.2fx cat' \
-    "$n prof." "$(stat -c %s "$cache")" "$cat_ms" "$tok_ms" "$(echo "$tok_ms / $cat_ms" | bc -l)"
+  list_ms=$(median_ms "$work/r$n.csv" 3)
+  ratio=$(echo "$tok_ms / $cat_ms" | bc -l)
+  target=$([ "$n" = 1 ] && echo 1.2 || echo 2)
+  printf '%-9s cache %7s bytes | median: cat %s ms, tokenctl token %s ms = %.2fx cat (target %sx: %s)' \
+    "$n prof." "$(stat -c %s "$cache")" "$cat_ms" "$tok_ms" "$ratio" "$target" "$(verdict "$ratio <= $target")"
   if [ $have_gh = 1 ]; then
-    gh_ms=$(median_ms "$work/r$n.csv" 3)
-    printf ', gh auth token %s ms (tokenctl %.1fx faster)' "$gh_ms" "$(echo "$gh_ms / $tok_ms" | bc -l)"
+    gh_ms=$(median_ms "$work/r$n.csv" 4)
+    ratio=$(echo "$gh_ms / $tok_ms" | bc -l)
+    printf ', gh auth token %s ms (tokenctl %.1fx faster; target 25x: %s)' "$gh_ms" "$ratio" "$(verdict "$ratio >= 25")"
   fi
-  printf '\n          peak RSS: tokenctl token %s KiB, cat %s KiB\n' "$(peak_rss "$bin" token)" "$(peak_rss cat "$cache")"
+  ratio=$(echo "$list_ms / $cat_ms" | bc -l)
+  printf '\n          tokenctl list %s ms = %.2fx cat' "$list_ms" "$ratio"
+  [ "$n" = 1000 ] && printf ' (target 10x: %s)' "$(verdict "$ratio <= 10")"
+  rss=$(peak_rss "$bin" token)
+  printf '\n          peak RSS: tokenctl token %s KiB, cat %s KiB' "$rss" "$(peak_rss cat "$cache")"
+  [ "$n" = 1 ] && printf ' (target < 3072 KiB: %s)' "$(verdict "$rss < 3072")"
+  printf '\n'
 }
+
+verdict() { [ "$(echo "$1" | bc -l)" = 1 ] && echo met || echo MISSED; }
 
 echo "tokenctl: $bin ($("$bin" --version)); $(nproc) cores; $runs runs each; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 command -v gh >/dev/null || echo "gh: not installed (apt-get install gh to compare)"

@@ -4,6 +4,7 @@
 // cost of reading the file. The scanner walks the structure, jumping over strings with memchr (tokens
 // are long strings), and hands only the wanted set to the real parser. Whenever it meets something
 // it does not expect, it gives up and the full parser decides, so damaged caches get the same errors.
+#include <array>
 #include <cctype>
 #include <cstring>
 
@@ -12,6 +13,13 @@
 
 namespace tokenctl {
 namespace {
+
+// The bytes that matter inside a value being skipped: a string's quote and the brackets.
+constexpr std::array<bool, 256> k_structural = [] {
+  std::array<bool, 256> table{};
+  for (const unsigned char c : std::string_view("\"{}[]")) table[c] = true;
+  return table;
+}();
 
 class Scanner {
 public:
@@ -33,21 +41,9 @@ public:
 
   // Read a string; `escaped` says whether its raw bytes hold a backslash.
   std::optional<std::string_view> string(bool& escaped) {
-    skip_ws();
-    if (m_i >= m_s.size() || m_s[m_i] != '"') return std::nullopt;
-    const std::size_t start = ++m_i;
-    for (;;) {
-      const void* quote = std::memchr(m_s.data() + m_i, '"', m_s.size() - m_i);
-      if (quote == nullptr) return std::nullopt;
-      const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(quote) - m_s.data());
-      std::size_t backslashes = 0;
-      while (end - backslashes > start && m_s[end - backslashes - 1] == '\\') ++backslashes;
-      m_i = end + 1;
-      if (backslashes % 2 == 0) {
-        escaped = std::memchr(m_s.data() + start, '\\', end - start) != nullptr;
-        return m_s.substr(start, end - start);
-      }
-    }
+    const auto s = skip_string();
+    if (s) escaped = std::memchr(s->data(), '\\', s->size()) != nullptr;
+    return s;
   }
 
   // Skip one value of at most `max_depth` nesting; return its bytes, or nullopt.
@@ -55,10 +51,9 @@ public:
     skip_ws();
     const std::size_t start = m_i;
     if (m_i >= m_s.size()) return std::nullopt;
-    bool escaped = false;
     const char c = m_s[m_i];
     if (c == '"') {
-      if (!string(escaped)) return std::nullopt;
+      if (!skip_string()) return std::nullopt;
     } else if (c == '{' || c == '[') {
       if (!skip_nested(max_depth)) return std::nullopt;
     } else {
@@ -71,17 +66,35 @@ public:
   }
 
 private:
+  // Read a string without looking into it: one memchr per quote (tokens are long strings).
+  std::optional<std::string_view> skip_string() {
+    skip_ws();
+    if (m_i >= m_s.size() || m_s[m_i] != '"') return std::nullopt;
+    const std::size_t start = ++m_i;
+    for (;;) {
+      const void* quote = std::memchr(m_s.data() + m_i, '"', m_s.size() - m_i);
+      if (quote == nullptr) return std::nullopt;
+      const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(quote) - m_s.data());
+      std::size_t backslashes = 0;
+      while (end - backslashes > start && m_s[end - backslashes - 1] == '\\') ++backslashes;
+      m_i = end + 1;
+      if (backslashes % 2 == 0) return m_s.substr(start, end - start);
+    }
+  }
+
   void skip_ws() {
     while (m_i < m_s.size() && (m_s[m_i] == ' ' || m_s[m_i] == '\n' || m_s[m_i] == '\r' || m_s[m_i] == '\t')) ++m_i;
   }
 
   bool skip_nested(int max_depth) {
     int depth = 0;
-    bool escaped = false;
     while (m_i < m_s.size()) {
+      // Straight to the next quote or bracket: one table look-up a byte.
+      while (m_i < m_s.size() && !k_structural[static_cast<unsigned char>(m_s[m_i])]) ++m_i;
+      if (m_i == m_s.size()) break;
       const char c = m_s[m_i];
       if (c == '"') {
-        if (!string(escaped)) return false;
+        if (!skip_string()) return false;
         continue;
       }
       if (c == '{' || c == '[') {

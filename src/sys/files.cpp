@@ -67,21 +67,28 @@ void check_private(const std::string& path, const struct stat& st) {
   }
 }
 
-// Open and check a secret file; read at most `max_bytes`, or refuse a longer one unless `cut`.
-std::optional<std::string> read_private(const std::string& path, std::size_t max_bytes, bool cut) {
+// Open and check a secret file (nullopt when it does not exist); `st` gets its fstat.
+std::optional<Fd> open_private(const std::string& path, struct stat& st) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     if (errno == ELOOP) throw failure(path + " is a symbolic link; refusing to read tokens through it");
     throw failure("cannot read " + path + ": " + errno_text(errno));
   }
-  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw failure("cannot read " + path + ": " + errno_text(errno));
   check_private(path, st);
+  return fd;
+}
+
+// Open and check a secret file; read at most `max_bytes`, or refuse a longer one unless `cut`.
+std::optional<std::string> read_private(const std::string& path, std::size_t max_bytes, bool cut) {
+  struct stat st {};
+  const std::optional<Fd> fd = open_private(path, st);
+  if (!fd) return std::nullopt;
   if (!cut && static_cast<std::uintmax_t>(st.st_size) > max_bytes) throw failure(too_large(path, max_bytes));
   std::string data;
   const std::size_t limit = cut || max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  if (!read_up_to(fd.get(), limit, data, static_cast<std::size_t>(st.st_size)))
+  if (!read_up_to(fd->get(), limit, data, static_cast<std::size_t>(st.st_size)))
     throw failure("cannot read " + path + ": " + errno_text(errno));
   if (data.size() > max_bytes) throw failure(too_large(path, max_bytes)); // it grew meanwhile
   return data;
@@ -201,6 +208,31 @@ std::optional<std::string> read_private_file(const std::string& path, std::size_
 
 std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes) {
   return read_private(path, max_bytes, true);
+}
+
+std::optional<FileBytes> read_private_file_bytes(const std::string& path, std::size_t max_bytes) {
+  struct stat st {};
+  const std::optional<Fd> fd = open_private(path, st);
+  if (!fd) return std::nullopt;
+  // Sized from fstat (+1 to see the end), grown only if the file grew meanwhile; never zero-filled.
+  std::size_t capacity = std::min(max_bytes, static_cast<std::size_t>(st.st_size) + 1);
+  auto data = std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(capacity, 1));
+  std::size_t used = 0;
+  while (used < max_bytes) {
+    if (used == capacity) {
+      const std::size_t grown = std::min(max_bytes, capacity * 2 + 4096);
+      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+      std::memcpy(bigger.get(), data.get(), used);
+      data = std::move(bigger);
+      capacity = grown;
+    }
+    const ssize_t n = ::read(fd->get(), data.get() + used, capacity - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw failure("cannot read " + path + ": " + errno_text(errno));
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  return FileBytes(std::move(data), used);
 }
 
 void tighten_private_dir(const std::string& dir) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,22 @@ std::optional<std::string> read_private_file(const std::string& path, std::size_
 // Read a file that holds secrets as read_private_file does, except that a longer file is cut to
 // its first `max_bytes` bytes instead of refused (callers that word the size error themselves).
 std::optional<std::string> read_private_file_head(const std::string& path, std::size_t max_bytes);
+
+// A file's bytes in a buffer that was never zero-filled (the token path reads caches of megabytes).
+class FileBytes {
+public:
+  FileBytes(std::unique_ptr<char[]> data, std::size_t size) : m_data(std::move(data)), m_size(size) {}
+  // The bytes; valid while this object lives.
+  [[nodiscard]] std::string_view view() const { return {m_data.get(), m_size}; }
+
+private:
+  std::unique_ptr<char[]> m_data;
+  std::size_t m_size;
+};
+
+// Read a file that holds secrets as read_private_file_head does (checked, cut to `max_bytes`), into
+// a FileBytes.
+std::optional<FileBytes> read_private_file_bytes(const std::string& path, std::size_t max_bytes);
 
 // Read a token file that another program keeps fresh (a Kubernetes projected service-account
 // token, a CI job's identity token): followed through symlinks (the kubelet swaps them), a

@@ -15,9 +15,9 @@ TokenCache TokenStore::load() const {
 }
 
 std::optional<TokenSet> TokenStore::load_one(std::string_view profile) const {
-  const auto bytes = read_private_file_head(m_path, k_token_cache_max_bytes + 1);
+  const auto bytes = read_private_file_bytes(m_path, k_token_cache_max_bytes + 1);
   if (!bytes) return std::nullopt;
-  return parse_token_cache_entry(*bytes, profile, m_path);
+  return parse_token_cache_entry(bytes->view(), profile, m_path);
 }
 
 void TokenStore::update(const std::function<bool(TokenCache&)>& change) const { update(change, OnDamaged::fail); }
