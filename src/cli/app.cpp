@@ -115,6 +115,36 @@ std::string databricks_usage(const CLI::ParseError& e) {
   return what;
 }
 
+// The commands, in the order --help lists them.
+struct Registration {
+  std::string_view name;
+  Command (*add)(CLI::App&);
+};
+constexpr Registration k_commands[] = {
+    {"login", register_login},   {"token", register_token}, {"refresh", register_refresh},
+    {"revoke", register_revoke}, {"list", register_list},   {"show", register_show},
+    {"netrc", register_netrc},   {"exec", register_exec},   {"git-credential", register_git_credential},
+    {"status", register_status}, {"use", register_use},     {"databricks", register_databricks},
+};
+
+// Register the commands that the command line names (any word equal to a command's name; a word
+// that only looks like one, an option's value, costs nothing but its registration), or all of them
+// when it names none (--help, a typo). Building CLI11's options for every command was half of what
+// `tokenctl token` did with a fresh cached token.
+std::vector<Command> register_commands(CLI::App& app, int argc, char** argv) {
+  const auto named = [&](std::string_view name) {
+    for (int i = 1; i < argc; ++i)
+      if (argv[i] == name) return true;
+    return false;
+  };
+  bool any = false;
+  for (const Registration& r : k_commands) any = any || named(r.name);
+  std::vector<Command> commands;
+  for (const Registration& r : k_commands)
+    if (!any || named(r.name)) commands.push_back(r.add(app));
+  return commands;
+}
+
 int run_with(int argc, char** argv) {
   // Tokens and secrets are held in memory by nearly every command: no core dump may carry them.
   sys::disable_core_dumps();
@@ -124,10 +154,7 @@ int run_with(int argc, char** argv) {
   app.fallthrough();
   Context ctx(std::cout, std::cerr);
   add_global_options(app, ctx.global);
-  const std::vector<Command> commands = {register_login(app),  register_token(app), register_refresh(app),
-                                         register_revoke(app), register_list(app),  register_show(app),
-                                         register_netrc(app),  register_exec(app),  register_git_credential(app),
-                                         register_status(app), register_use(app),   register_databricks(app)};
+  const std::vector<Command> commands = register_commands(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
