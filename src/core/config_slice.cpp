@@ -91,7 +91,7 @@ std::optional<std::string> slice_config(std::string_view text, std::string_view 
   std::string out;
   out.reserve(text.size() / 8);
   bool top_level = true, keep = true;
-  std::size_t start = 0;
+  std::size_t start = 0, kept_end = 0;
   while (start < text.size()) {
     const auto newline = text.find('\n', start);
     const std::size_t end = newline == std::string_view::npos ? text.size() : newline + 1;
@@ -106,12 +106,16 @@ std::optional<std::string> slice_config(std::string_view text, std::string_view 
     } else if (top_level && line.rfind("profiles", 0) == 0) {
       return std::nullopt;
     }
-    if (keep)
+    if (keep) {
       out.append(raw);
-    else if (newline != std::string_view::npos)
+      kept_end = out.size();
+    } else if (newline != std::string_view::npos) {
       out.append(raw.size() >= 2 && raw[raw.size() - 2] == '\r' ? "\r\n" : "\n");
+    }
     start = end;
   }
+  // The blank lines after the last kept one number nothing: toml++ need not walk them.
+  out.resize(kept_end);
   return out;
 }
 
