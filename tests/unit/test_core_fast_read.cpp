@@ -72,13 +72,19 @@ TEST_CASE("a duplicated profile: the last one wins, as in the full parser") {
         parse_token_cache(twice, "c.json").tokens.at("a").access_token);
 }
 
-TEST_CASE("the config slice keeps the top level and one profile, with their line numbers") {
+TEST_CASE("the config slice keeps the top level and one profile, with their line numbers, and ends there") {
   const std::string text = "default_profile = \"b\"\n\n[profiles.a]\nhost = \"https://a\"\nbogus = 1\n\n"
                            "[profiles.b]\r\nhost = \"https://b\"\r\n[profiles.b.auth_params]\nsub = \"x\"\n"
                            "[profiles.\"c.d\"]\nhost = \"https://c\"\n";
   const auto slice = slice_config(text, "b");
   REQUIRE(slice);
-  CHECK(std::count(slice->begin(), slice->end(), '\n') == std::count(text.begin(), text.end(), '\n'));
+  // Every line up to the profile's last one is there (blank when it is another profile's), so line
+  // numbers hold; the lines after it are left out.
+  CHECK(*slice == "default_profile = \"b\"\n\n\n\n\n\n[profiles.b]\r\nhost = \"https://b\"\r\n"
+                  "[profiles.b.auth_params]\nsub = \"x\"\n");
+  const std::string last = *slice_config(text, "c.d");
+  CHECK(last.ends_with("[profiles.\"c.d\"]\nhost = \"https://c\"\n"));
+  CHECK(std::count(last.begin(), last.end(), '\n') == std::count(text.begin(), text.end(), '\n'));
   const Config c = parse_config(*slice, "cfg");
   REQUIRE(c.profiles.size() == 1);
   CHECK(c.profiles[0].name == "b");
