@@ -21,8 +21,11 @@ void check_against_parser(const std::string& type, const std::string& body) {
     return; // refused: nothing is stored, and -v prints it redacted all the same
   }
   const std::string shown = tokenctl::redact_body(type, body);
+  // A token that is itself part of the marker ("[redacted]") is found in any redacted text.
+  const std::string_view marker = "[redacted]";
   for (const std::string* token : {&r.access_token, &r.refresh_token, &r.id_token})
-    if (token->size() >= 8 && shown.find(*token) != std::string::npos) __builtin_trap();
+    if (token->size() >= 8 && marker.find(*token) == std::string_view::npos && shown.find(*token) != std::string::npos)
+      __builtin_trap();
 }
 
 } // namespace

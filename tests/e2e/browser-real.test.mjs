@@ -96,8 +96,11 @@ describe('login in a real browser (Chromium)', { skip: skipReason() }, () => {
     assert.equal(at('POST', (u) => u.pathname.startsWith('/interaction/')).length, 2, 'the login and consent forms');
     assert.equal(at('GET', (u) => `${u.origin}${u.pathname}` === redirectUri).length, 1, 'one callback');
     assert.ok(at('GET', (u) => u.pathname === '/favicon.ico').length >= 1, 'Chromium asked for /favicon.ico on its own');
+    // Chromium's own requests elsewhere (its account check, ListAccounts, among them) either fail
+    // (no name resolves), are refused by the proxy (403), or are still unanswered when the browser
+    // closes: none gets an answer from anywhere.
     for (const q of requests.filter((x) => !LOOPBACK.test(x.u.hostname))) {
-      assert.ok(q.error || q.status === 403, `${q.method} ${q.url} went out: ${JSON.stringify(q)}`);
+      assert.ok(q.error || q.status === undefined || q.status === 403, `${q.method} ${q.url} went out: ${JSON.stringify(q)}`);
     }
     for (const q of log.outside) {
       assert.doesNotMatch(q.url.replace(/^https?:\/\//, ''), /^(127\.|localhost|\[::1\])/,
