@@ -238,12 +238,32 @@ private:
         if ((errno == EMFILE || errno == ENFILE) && !m_clients.empty()) evict_oldest();
         return; // EAGAIN: nothing more to accept
       }
-      if (m_clients.size() >= k_max_clients) evict_oldest();
+      if (m_clients.size() >= k_max_clients) make_room();
       Client client;
       client.fd = Fd(fd);
+      if (m_finishing) { // make_room served the callback: this one is not needed
+        close_socket(client);
+        return;
+      }
       client.deadline = Clock::now() + m_client_timeout;
       m_clients.push_back(std::move(client));
     }
+  }
+
+  // The table is full: first serve the clients whose request has arrived since the last poll (the
+  // browser's callback must not lose its place to a flood that connected after it), then, if that
+  // freed nothing, drop the oldest.
+  void make_room() {
+    std::vector<pollfd> fds;
+    fds.reserve(m_clients.size());
+    for (const auto& client : m_clients)
+      fds.push_back({client.fd.get(), static_cast<short>(client.phase == Phase::writing ? POLLOUT : POLLIN), 0});
+    if (::poll(fds.data(), fds.size(), 0) > 0) {
+      for (std::size_t k = 0; k < fds.size() && !m_finishing; ++k)
+        if (fds[k].revents != 0) on_event(m_clients[k]);
+      std::erase_if(m_clients, [](const Client& c) { return c.phase == Phase::closed; });
+    }
+    if (m_clients.size() >= k_max_clients) evict_oldest();
   }
 
   void evict_oldest() {
