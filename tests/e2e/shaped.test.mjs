@@ -17,7 +17,6 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as jose from 'jose';
@@ -25,7 +24,7 @@ import * as jose from 'jose';
 import {
   cachePath, freshEnv, httpRequest, profileToml, readCache, runTokenctl, startServer, writeConfig,
 } from './lib/harness.mjs';
-import { trackRun } from './lib/recorder.mjs';
+import { KillClock, runAndKill } from './lib/kill.mjs';
 import {
   assertFailed, assertNoneIn, DUE_LEFT, isoSeconds, issuedSets, issuedTokens, login, makeDue, MIN_TTL,
   patchCache, printedLine,
@@ -520,45 +519,7 @@ describe('tokens shaped for the consumer (resources, narrower scopes, token exch
 
 const ITERATIONS = Number(process.env.TOKENCTL_VARIANT_CRASH_ITERATIONS || 100);
 
-// Run tokenctl with `args` and SIGKILL it (or its whole process group) `delayMs` after the start
-// (at once when negative); resolves when every process holding its output pipes has ended (the
-// refresh child that outlives a killed command included). As in crash.test.mjs.
-function runAndKill(args, env, delayMs, { group = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.TOKENCTL_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
-    const out = { stdout: '', stderr: '' };
-    const run = trackRun(process.env.TOKENCTL_BIN, args, env, child, out);
-    child.stdout.on('data', (c) => { out.stdout += c; });
-    child.stderr.on('data', (c) => { out.stderr += c; });
-    const kill = () => {
-      try {
-        if (group) process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch { /* already gone */ }
-    };
-    const timer = delayMs < 0 ? kill() : setTimeout(kill, delayMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      run.flush(false, { code, signal });
-      resolve({ code, signal, stderr: out.stderr });
-    });
-  });
-}
-
-// Kill delays as in crash.test.mjs: one in six at once, one in four over the first tenth of an
-// unkilled run, the rest uniform over [0, 1.2 x the median of the recent unkilled runs].
-class KillClock {
-  constructor() { this.samples = []; }
-  add(ms) { this.samples.push(ms); if (this.samples.length > 21) this.samples.shift(); }
-  next() {
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)];
-    const band = Math.random();
-    if (band < 1 / 6) return -1;
-    return Math.random() * median * (band < 5 / 12 ? 0.1 : 1.2);
-  }
-}
+// runAndKill and KillClock (lib/kill.mjs) are the crash loop's, as in crash.test.mjs.
 
 describe(`CRASH LOOP (~30-45 s): token --scope killed ${ITERATIONS} times, half as a process group`, () => {
   let server;
