@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string_view>
@@ -145,14 +146,60 @@ std::vector<Command> register_commands(CLI::App& app, int argc, char** argv) {
   return commands;
 }
 
+// The profile that `tokenctl token` names, when that is all the command line says: `token` with at
+// most one of -p NAME, --profile NAME or --profile=NAME, before or after it ("" when none is named).
+// nullopt for any other command line, which CLI11 reads. This is the line scripts run thousands of
+// times a day, and building CLI11's parser for it was a third of the instructions of the whole run;
+// what it yields here is what CLI11 would make of it (tests/e2e/cli.test.mjs compares the two).
+std::optional<std::string> plain_token_command(int argc, char** argv) {
+  bool token = false;
+  std::optional<std::string> profile;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "token" && !token) {
+      token = true;
+      continue;
+    }
+    std::string_view value;
+    if ((arg == "-p" || arg == "--profile") && i + 1 < argc)
+      value = argv[++i];
+    else if (arg.starts_with("--profile="))
+      value = arg.substr(std::string_view("--profile=").size());
+    else
+      return std::nullopt;
+    if (profile || value.empty() || value.front() == '-') return std::nullopt;
+    profile = std::string(value);
+  }
+  if (!token) return std::nullopt;
+  return profile.value_or("");
+}
+
+// Run a parsed command; its errors become messages (and the -o json error object) and exit codes.
+int run_command(Context& ctx, const std::function<int(Context&)>& run) {
+  const bool json = ctx.json();
+  try {
+    return run(ctx);
+  } catch (const Error& e) {
+    return fail(e, json);
+  } catch (const nlohmann::json::exception&) {
+    return fail(Error(ErrorKind::failure, "internal error while handling JSON"), json);
+  } catch (const std::exception& e) {
+    return fail(Error(ErrorKind::failure, std::string("internal error: ") + e.what()), json);
+  }
+}
+
 int run_with(int argc, char** argv) {
   // Tokens and secrets are held in memory by nearly every command: no core dump may carry them.
   sys::disable_core_dumps();
+  Context ctx(std::cout, std::cerr);
+  if (const auto profile = plain_token_command(argc, argv)) {
+    ctx.global.profile = *profile;
+    return run_command(ctx, run_plain_token);
+  }
   CLI::App app{"tokenctl: OAuth 2.0 / OpenID Connect token manager", "tokenctl"};
   app.set_version_flag("--version", std::string("tokenctl ") + TOKENCTL_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
-  Context ctx(std::cout, std::cerr);
   add_global_options(app, ctx.global);
   const std::vector<Command> commands = register_commands(app, argc, argv);
   try {
@@ -166,18 +213,9 @@ int run_with(int argc, char** argv) {
                       "run \"tokenctl --help\" for usage"),
                 json_asked(argc, argv));
   }
-  const bool json = ctx.json();
-  try {
-    for (const auto& command : commands)
-      if (command.app->parsed()) return command.run(ctx);
-    return static_cast<int>(ErrorKind::usage);
-  } catch (const Error& e) {
-    return fail(e, json);
-  } catch (const nlohmann::json::exception&) {
-    return fail(Error(ErrorKind::failure, "internal error while handling JSON"), json);
-  } catch (const std::exception& e) {
-    return fail(Error(ErrorKind::failure, std::string("internal error: ") + e.what()), json);
-  }
+  for (const auto& command : commands)
+    if (command.app->parsed()) return run_command(ctx, command.run);
+  return static_cast<int>(ErrorKind::usage);
 }
 
 } // namespace

@@ -87,6 +87,8 @@ int run_token(const TokenOptions& o, Context& ctx) {
 
 } // namespace
 
+int run_plain_token(Context& ctx) { return run_token(TokenOptions{}, ctx); }
+
 Command register_token(CLI::App& parent) {
   auto options = std::make_shared<TokenOptions>();
   auto* app = parent.add_subcommand("token", "Print the profile's access token (refreshed first if needed)");

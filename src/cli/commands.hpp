@@ -29,4 +29,8 @@ Command register_status(CLI::App& parent);
 Command register_use(CLI::App& parent);
 Command register_databricks(CLI::App& parent);
 
+// `tokenctl token` without options of its own (what register_token's command runs when the
+// command line gives none), for the command line that app.cpp reads without CLI11.
+int run_plain_token(Context& ctx);
+
 } // namespace tokenctl::cli

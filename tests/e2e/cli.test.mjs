@@ -256,6 +256,35 @@ test('token: a valid cached token is printed alone; no token set is exit 3 with 
   assert.match(r.stderr, /tokenctl login -p gone/);
 });
 
+test('token with only a profile named (read without CLI11) answers as the same line read by CLI11', async () => {
+  // `token`, `token -p P`, `-p P token`, `token --profile P`, `token --profile=P` skip CLI11 (the
+  // hot path); `--config FILE` with the same file sends the same request through CLI11.
+  const env = setup();
+  const config = configPath(env);
+  for (const profile of [null, 'dev', 'new', 'gone', 'nope']) {
+    const forms = profile === null ? [['token']]
+      : [['token', '-p', profile], ['-p', profile, 'token'], ['token', '--profile', profile], ['token', `--profile=${profile}`],
+        ['--profile', profile, 'token']];
+    for (const args of forms) {
+      const fast = await runTokenctl(args, { env });
+      const parsed = await runTokenctl(['--config', config, ...args], { env });
+      assert.deepEqual([fast.code, fast.stdout, fast.stderr], [parsed.code, parsed.stdout, parsed.stderr], args.join(' '));
+    }
+  }
+  const dev = await runTokenctl(['-p', 'dev', 'token'], { env });
+  assert.deepEqual([dev.code, dev.stdout, dev.stderr], [0, `${ACCESS}\n`, '']);
+  const unknown = await runTokenctl(['token', '--profile=nope'], { env });
+  assert.equal(unknown.code, 5, unknown.stderr);
+  assert.match(unknown.stderr, /"nope"/);
+  // Lines that only look like it go to CLI11 and get its usage errors.
+  for (const args of [['token', '-p'], ['token', 'token'], ['token', '--profile='], ['token', '-p', '-q', 'x']]) {
+    const r = await runTokenctl(args, { env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^tokenctl: error: /);
+  }
+});
+
 test('damaged caches: exit 1, the file named, its bytes never quoted', async () => {
   const env = setup();
   const marker = 'LEAKED-MARKER-42';
