@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_guard.hpp"
+#include "core/plain_json.hpp"
 #include "tokenctl/error.hpp"
 
 namespace tokenctl {
@@ -163,6 +164,15 @@ Json parse_json(std::string_view bytes, const std::string& path) {
   }
 }
 
+// Parse cache bytes: the fast reader for what tokenctl writes, else the depth check and nlohmann
+// (whose errors are the ones reported).
+Json parse_checked_json(std::string_view bytes, const std::string& path) {
+  if (auto plain = parse_plain_json(bytes, k_token_cache_max_depth)) return std::move(*plain);
+  if (json_nesting_depth(bytes, k_token_cache_max_depth) > k_token_cache_max_depth)
+    throw cache_error(path, "is nested too deeply (more than " + std::to_string(k_token_cache_max_depth) + " levels)");
+  return parse_json(bytes, path);
+}
+
 void check_version(const Json& root, const std::string& path) {
   const auto it = root.find("version");
   if (it == root.end()) throw_damaged(path, "version is missing");
@@ -216,9 +226,7 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path) {
   if (bytes.empty()) throw cache_error(path, "is empty");
   if (bytes.size() > k_token_cache_max_bytes)
     throw cache_error(path, "is too large (more than " + std::to_string(k_token_cache_max_bytes) + " bytes)");
-  if (json_nesting_depth(bytes, k_token_cache_max_depth) > k_token_cache_max_depth)
-    throw cache_error(path, "is nested too deeply (more than " + std::to_string(k_token_cache_max_depth) + " levels)");
-  const Json root = parse_json(bytes, path);
+  const Json root = parse_checked_json(bytes, path);
   if (!root.is_object()) throw_damaged(path, "the top level is not an object");
   check_version(root, path);
   const auto tokens = root.find("tokens");
@@ -236,9 +244,7 @@ TokenCache parse_token_cache(std::string_view bytes, const std::string& path) {
 
 TokenSet parse_token_set_json(std::string_view set_json, const std::string& name, const std::string& path) {
   const std::string label = printable_key(name) ? "tokens." + name : std::string("tokens.<name not shown>");
-  if (json_nesting_depth(set_json, k_token_cache_max_depth) > k_token_cache_max_depth)
-    throw cache_error(path, "is nested too deeply (more than " + std::to_string(k_token_cache_max_depth) + " levels)");
-  const Json value = parse_json(set_json, path);
+  const Json value = parse_checked_json(set_json, path);
   if (!value.is_object()) throw_damaged(path, label + " is not an object");
   return read_token_set(SetReader(path, value, label));
 }

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "sys/fd.hpp"
 #include "tokenctl/text.hpp"
@@ -210,29 +212,78 @@ std::optional<std::string> read_private_file_head(const std::string& path, std::
   return read_private(path, max_bytes, true);
 }
 
+namespace {
+constexpr std::size_t k_huge_page = std::size_t{2} << 20;
+constexpr std::size_t k_mapped_buffer_from = std::size_t{1} << 20;
+} // namespace
+
+FileBytes::FileBytes(std::size_t capacity) : m_capacity(std::max<std::size_t>(capacity, 1)) {
+  if (m_capacity >= k_mapped_buffer_from) {
+    // Whole huge pages, plus one to align the start on a huge-page boundary.
+    const std::size_t pages = (m_capacity + k_huge_page - 1) / k_huge_page * k_huge_page;
+    void* mapping = ::mmap(nullptr, pages + k_huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping != MAP_FAILED) {
+      m_mapping = mapping;
+      m_mapping_size = pages + k_huge_page;
+      const auto start = (reinterpret_cast<std::uintptr_t>(mapping) + k_huge_page - 1) & ~(k_huge_page - 1);
+      m_data = reinterpret_cast<char*>(start);
+      // Only advice: where the kernel has no huge pages to give, the pages are ordinary ones.
+      static_cast<void>(::madvise(m_data, pages, MADV_HUGEPAGE));
+      return;
+    }
+  }
+  m_data = new char[m_capacity]; // NOLINT(cppcoreguidelines-owning-memory): released in release()
+}
+
+FileBytes::FileBytes(FileBytes&& other) noexcept
+    : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)),
+      m_capacity(std::exchange(other.m_capacity, 0)), m_mapping(std::exchange(other.m_mapping, nullptr)),
+      m_mapping_size(std::exchange(other.m_mapping_size, 0)) {}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+  if (this != &other) {
+    release();
+    m_data = std::exchange(other.m_data, nullptr);
+    m_size = std::exchange(other.m_size, 0);
+    m_capacity = std::exchange(other.m_capacity, 0);
+    m_mapping = std::exchange(other.m_mapping, nullptr);
+    m_mapping_size = std::exchange(other.m_mapping_size, 0);
+  }
+  return *this;
+}
+
+FileBytes::~FileBytes() { release(); }
+
+void FileBytes::release() noexcept {
+  if (m_mapping != nullptr)
+    ::munmap(m_mapping, m_mapping_size);
+  else
+    delete[] m_data; // NOLINT(cppcoreguidelines-owning-memory)
+  m_data = nullptr;
+  m_mapping = nullptr;
+}
+
 std::optional<FileBytes> read_private_file_bytes(const std::string& path, std::size_t max_bytes) {
   struct stat st {};
   const std::optional<Fd> fd = open_private(path, st);
   if (!fd) return std::nullopt;
   // Sized from fstat (+1 to see the end), grown only if the file grew meanwhile; never zero-filled.
-  std::size_t capacity = std::min(max_bytes, static_cast<std::size_t>(st.st_size) + 1);
-  auto data = std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(capacity, 1));
+  FileBytes bytes(std::min(max_bytes, static_cast<std::size_t>(st.st_size) + 1));
   std::size_t used = 0;
   while (used < max_bytes) {
-    if (used == capacity) {
-      const std::size_t grown = std::min(max_bytes, capacity * 2 + 4096);
-      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
-      std::memcpy(bigger.get(), data.get(), used);
-      data = std::move(bigger);
-      capacity = grown;
+    if (used == bytes.capacity()) {
+      FileBytes bigger(std::min(max_bytes, bytes.capacity() * 2 + 4096));
+      std::memcpy(bigger.data(), bytes.data(), used);
+      bytes = std::move(bigger);
     }
-    const ssize_t n = ::read(fd->get(), data.get() + used, capacity - used);
+    const ssize_t n = ::read(fd->get(), bytes.data() + used, bytes.capacity() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw failure("cannot read " + path + ": " + errno_text(errno));
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
-  return FileBytes(std::move(data), used);
+  bytes.set_size(used);
+  return bytes;
 }
 
 void tighten_private_dir(const std::string& dir) {

@@ -9,9 +9,9 @@ namespace tokenctl::sys {
 
 TokenCache TokenStore::load() const {
   // One byte over the cap, so that parse_token_cache sees a too-big file and words the error.
-  const auto bytes = read_private_file_head(m_path, k_token_cache_max_bytes + 1);
+  const auto bytes = read_private_file_bytes(m_path, k_token_cache_max_bytes + 1);
   if (!bytes) return {};
-  return parse_token_cache(*bytes, m_path);
+  return parse_token_cache(bytes->view(), m_path);
 }
 
 std::optional<TokenSet> TokenStore::load_one(std::string_view profile) const {

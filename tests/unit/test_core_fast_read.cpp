@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
+#include "core/plain_json.hpp"
 #include "tokenctl/config.hpp"
 #include "tokenctl/error.hpp"
 #include "tokenctl/token_cache.hpp"
@@ -106,6 +109,57 @@ TEST_CASE("shapes a line-based cut could get wrong are refused") {
     CAPTURE(text);
     CHECK_FALSE(slice_config(text, "a"));
   }
+}
+
+TEST_CASE("the plain JSON reader builds what nlohmann builds, or leaves the text to it") {
+  const std::vector<std::string> plain = {
+      "{}",
+      "[]",
+      " { \"a\" : [ 1 , -2 , 0 , -0 , true , false , null , \"\" ] } ",
+      R"({"a":{"b":{"c":[[]]}},"a":"later wins","n":123456789012345678,"m":-123456789012345678})",
+      "{\"t\":\"" + std::string(1000, 'x') + "!~ /:=+\"}",
+      "\"a string\"",
+      "7",
+      "{\r\n\t\"k\":\"v\"}"};
+  for (const auto& text : plain) {
+    CAPTURE(text);
+    const auto fast = parse_plain_json(text, 32);
+    REQUIRE(fast);
+    CHECK(*fast == nlohmann::json::parse(text));
+    CHECK(fast->dump() == nlohmann::json::parse(text).dump());
+  }
+  // Unsigned as nlohmann keeps non-negative integers, signed for negative ones.
+  CHECK(parse_plain_json("5", 32)->is_number_unsigned());
+  CHECK(parse_plain_json("-5", 32)->is_number_integer());
+  CHECK_FALSE(parse_plain_json("-5", 32)->is_number_unsigned());
+  // Valid JSON that is not plain, and damage: both go to nlohmann.
+  const std::vector<std::string> not_plain = {R"({"a":"\u0041"})",
+                                              R"({"a":"\"q"})",
+                                              "{\"a\":\"caf\xc3\xa9\"}",
+                                              "{\"a\":\"tab\there\"}",
+                                              "{\"a\":\"\x7f\"}",
+                                              "1.5",
+                                              "1e3",
+                                              "1234567890123456789",
+                                              "01",
+                                              "-",
+                                              "tru",
+                                              "nul",
+                                              "{\"a\":1,}",
+                                              "[1 2]",
+                                              "{\"a\" 1}",
+                                              "{}x",
+                                              "",
+                                              "  ",
+                                              "\"open",
+                                              "[" + std::string(40, '[') + std::string(41, ']')};
+  for (const auto& text : not_plain) {
+    CAPTURE(text);
+    CHECK_FALSE(parse_plain_json(text, 32));
+  }
+  // The depth limit is nlohmann's guard's: 32 levels read, 33 left to the full parser's error.
+  CHECK(parse_plain_json(std::string(32, '[') + std::string(32, ']'), 32));
+  CHECK_FALSE(parse_plain_json(std::string(33, '[') + std::string(33, ']'), 32));
 }
 
 TEST_SUITE_END();
