@@ -9,7 +9,9 @@
 # Needs hyperfine and GNU time (apt-get install hyperfine time); gh is optional (apt-get install gh).
 # Targets: median <= 1.2x cat with 1 profile, <= 2x with 1,000; peak RSS < 3 MiB with 1 profile;
 # >= 25x faster than gh auth token; `tokenctl list` with 1,000 profiles <= 10x cat (it reads and
-# parses the whole config and cache). Each line says whether its target is met.
+# parses the whole config and cache); a client-credentials refresh <= 1.3x the same POST made by
+# curl (against the e2e test server, when its node modules are installed). Each line says whether
+# its target is met.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-build/tokenctl}")
@@ -106,7 +108,70 @@ report() { # N
 
 verdict() { [ "$(echo "$1" | bc -l)" = 1 ] && echo met || echo MISSED; }
 
+# A refresh: a client-credentials profile against the e2e test server (oidc-provider) over plain
+# http on loopback, against the same POST made by curl. The split of what tokenctl adds comes from
+# variants of the same command in the same run: with fsync made a no-op (libeatmydata, when
+# installed), and against a closed port (start-up, fork, network module and libcurl set-up, with no
+# server time). Needs the e2e test's node modules (scripts/test.sh or `npm ci` in tests/e2e).
+report_refresh() {
+  if [ ! -d tests/e2e/node_modules/oidc-provider ]; then
+    echo "refresh: skipped (the test server's modules are missing: run npm ci in tests/e2e)"
+    return
+  fi
+  local dir="$work/refresh" secret
+  secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  mkdir -p "$dir/tokenctl"
+  chmod 700 "$dir" "$dir/tokenctl"
+  mkfifo "$dir/hold"
+  node tests/e2e/lib/server-main.mjs --no-tls --ci-secret "$secret" --stop-on-stdin-eof <"$dir/hold" >"$dir/server.out" 2>/dev/null &
+  exec 9>"$dir/hold" # the server stops when this end closes (at exit)
+  local ready=""
+  for _ in $(seq 100); do
+    ready=$(sed -n 's/^READY //p' "$dir/server.out")
+    [ -n "$ready" ] && break
+    sleep 0.1
+  done
+  [ -n "$ready" ] || { echo "refresh: the test server did not start" >&2; return; }
+  local issuer token_url
+  issuer=$(node -e 'console.log(JSON.parse(process.argv[1]).issuer)' "$ready")
+  token_url=$(node -e 'console.log(JSON.parse(process.argv[1]).endpoints.token_endpoint)' "$ready")
+  printf '[profiles.ci]\nhost = "%s"\ngrant = "client_credentials"\nclient_id = "ci-runner"\nclient_secret_env = "BENCH_SECRET"\n' \
+    "$issuer" >"$dir/tokenctl/config.toml"
+  printf '[profiles.ci]\nhost = "http://127.0.0.1:9"\ngrant = "client_credentials"\nclient_id = "ci-runner"\nclient_secret_env = "BENCH_SECRET"\n' \
+    >"$dir/closed.toml"
+  printf 'grant_type=client_credentials' >"$dir/body"
+  printf 'user = "ci-runner:%s"\n' "$secret" >"$dir/curlrc"
+  export XDG_CONFIG_HOME="$dir" HOME="$work" BENCH_SECRET="$secret"
+  unset TOKENCTL_CONFIG TOKENCTL_TOKEN_CACHE TOKENCTL_PROFILE
+  "$bin" refresh -p ci -q # fails loudly if the set-up is wrong
+  local curl_cmd="curl -sf -K $dir/curlrc -d @$dir/body -o /dev/null"
+  local cmds=("env $curl_cmd $token_url" "env $bin refresh -p ci -q"
+    "env $curl_cmd http://127.0.0.1:9/token" "env TOKENCTL_CONFIG=$dir/closed.toml $bin refresh -p ci -q")
+  local eat=""
+  for lib in /usr/lib/*/libeatmydata.so /usr/lib/libeatmydata.so; do [ -e "$lib" ] && eat=$lib && break; done
+  [ -n "$eat" ] && cmds+=("env LD_PRELOAD=$eat $bin refresh -p ci -q")
+  hyperfine -N -i --style none --warmup 10 --runs "$((runs / 3 + 1))" --export-csv "$work/refresh.csv" "${cmds[@]}" >/dev/null 2>&1
+  local curl_ms tok_ms curl_closed tok_closed ratio
+  curl_ms=$(median_ms "$work/refresh.csv" 1)
+  tok_ms=$(median_ms "$work/refresh.csv" 2)
+  curl_closed=$(median_ms "$work/refresh.csv" 3)
+  tok_closed=$(median_ms "$work/refresh.csv" 4)
+  ratio=$(echo "$tok_ms / $curl_ms" | bc -l)
+  printf 'refresh   client credentials, http on loopback | median: curl %s ms, tokenctl refresh %s ms = %.2fx curl (target 1.3x: %s)\n' \
+    "$curl_ms" "$tok_ms" "$ratio" "$(verdict "$ratio <= 1.3")"
+  printf '          split: server and exchange (curl - curl on a closed port) %.2f ms; tokenctl before any byte is sent\n' \
+    "$(echo "$curl_ms - $curl_closed" | bc -l)"
+  printf '          (closed port: start-up, lock, fork, network module, libcurl) %s ms vs curl %s ms' "$tok_closed" "$curl_closed"
+  if [ -n "$eat" ]; then
+    printf '; the two fsyncs (file and folder) %.2f ms' "$(echo "$tok_ms - $(median_ms "$work/refresh.csv" 5)" | bc -l)"
+  else
+    printf '; fsyncs not measured (apt-get install eatmydata)'
+  fi
+  printf '\n'
+}
+
 echo "tokenctl: $bin ($("$bin" --version)); $(nproc) cores; $runs runs each; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 command -v gh >/dev/null || echo "gh: not installed (apt-get install gh to compare)"
 report 1
 report 1000
+report_refresh

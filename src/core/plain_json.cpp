@@ -130,8 +130,10 @@ private:
     const std::size_t digits = m_i - start;
     if (digits == 0 || digits > 18 || (digits > 1 && m_s[start] == '0')) return false;
     if (m_i < m_s.size() && (m_s[m_i] == '.' || m_s[m_i] == 'e' || m_s[m_i] == 'E')) return false;
-    if (negative) out = -static_cast<std::int64_t>(magnitude);
-    else out = magnitude;
+    if (negative)
+      out = -static_cast<std::int64_t>(magnitude);
+    else
+      out = magnitude;
     return true;
   }
 

@@ -81,6 +81,28 @@ TEST_CASE("read_private_file reads a 0600 file of ours") {
   CHECK(sys::read_private_file(dir / "empty", 0) == "");
 }
 
+TEST_CASE("read_private_file_bytes reads small files and files of megabytes (mapped buffers) whole, or cut") {
+  TestDir dir;
+  CHECK_FALSE(sys::read_private_file_bytes(dir / "none", 100).has_value());
+  put_file(dir / "empty", "", 0600);
+  CHECK(sys::read_private_file_bytes(dir / "empty", 100)->view().empty());
+  put_file(dir / "f", k_marker, 0600);
+  CHECK(sys::read_private_file_bytes(dir / "f", 100)->view() == k_marker);
+  CHECK(sys::read_private_file_bytes(dir / "f", 6)->view() == "SECRET");
+  // Over a megabyte the buffer is mapped on a huge-page boundary; every byte must still be there,
+  // also after a move, and a cut stays a cut.
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+  put_file(dir / "big", big, 0600);
+  auto bytes = sys::read_private_file_bytes(dir / "big", big.size() + 1);
+  REQUIRE(bytes);
+  const sys::FileBytes moved = std::move(*bytes);
+  CHECK(moved.view() == big);
+  CHECK(sys::read_private_file_bytes(dir / "big", 2 * 1024 * 1024)->view() == big.substr(0, 2 * 1024 * 1024));
+  put_file(dir / "open", big, 0640);
+  CHECK_THROWS_AS((void)sys::read_private_file_bytes(dir / "open", big.size() + 1), Error);
+}
+
 TEST_CASE("read_private_file refuses group or other permission bits, naming the fix") {
   TestDir dir;
   const std::string f = dir / "f";
