@@ -51,14 +51,14 @@ public:
 
   // Store member `key` in `out` if present; throw unless it is a string.
   void string(const char* key, std::string& out) const {
-    if (const Json* v = member(key)) out = as_string(*v, name(key));
+    if (const Json* v = member(key)) out = as_string(*v, key);
   }
 
   // Store member `key` in `out` if present; throw unless it is an RFC 3339 time.
   void time(const char* key, std::optional<TimePoint>& out) const {
     const Json* v = member(key);
     if (v == nullptr) return;
-    out = parse_rfc3339(as_string(*v, name(key)));
+    out = parse_rfc3339(as_string(*v, key));
     if (!out) throw_damaged(m_path, name(key) + " is not an RFC 3339 time");
   }
 
@@ -68,8 +68,7 @@ public:
     if (v == nullptr) return;
     if (!v->is_array()) throw_damaged(m_path, name(key) + " is not an array");
     out.clear();
-    for (std::size_t i = 0; i < v->size(); ++i)
-      out.push_back(as_string((*v)[i], name(key) + "[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < v->size(); ++i) out.push_back(as_string((*v)[i], key, i));
   }
 
   // Store member `key` in `out` if present; throw unless it is true or false.
@@ -107,8 +106,11 @@ private:
     return it == m_object.end() ? nullptr : &*it;
   }
   [[nodiscard]] std::string name(const char* key) const { return m_label + "." + key; }
-  [[nodiscard]] std::string as_string(const Json& v, const std::string& label) const {
-    if (!v.is_string()) throw_damaged(m_path, label + " is not a string");
+  // The member's label is made only for the error: `list` reads thousands of these.
+  [[nodiscard]] std::string as_string(const Json& v, const char* key,
+                                      std::optional<std::size_t> index = std::nullopt) const {
+    if (!v.is_string())
+      throw_damaged(m_path, name(key) + (index ? "[" + std::to_string(*index) + "]" : "") + " is not a string");
     return v.get<std::string>();
   }
 
