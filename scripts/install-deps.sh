@@ -10,6 +10,9 @@ packages=(g++ cmake ninja-build pkg-config libcli11-dev libcurl4-openssl-dev lib
           nlohmann-json3-dev libtomlplusplus-dev doctest-dev openssl curl ca-certificates git
           groff-base man-db bash-completion zsh fish clang libclang-rt-dev dpkg-dev lintian
           python3 file clang-format
+          # lld links tokenctl with the cached-token path's functions together (src/hot-path.order);
+          # without it the build uses GNU ld and "packaging: hot path order" is skipped.
+          lld
           # The keyring module (src/keyring, libsecret) and its tests: a private session bus
           # (dbus-daemon), GNOME Keyring as the Secret Service, secret-tool and gdbus to check and
           # lock it (tests/e2e/lib/keyring.mjs). dbus-x11 is not needed: nothing uses dbus-launch.
