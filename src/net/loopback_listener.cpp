@@ -206,8 +206,7 @@ public:
   // Append the poll entries: the listening socket (unless finishing), then one per client.
   void fill_pollfds(std::vector<pollfd>& fds) const {
     if (!m_finishing) fds.push_back({m_listen_fd, POLLIN, 0});
-    for (const auto& client : m_clients)
-      fds.push_back({client.fd.get(), static_cast<short>(client.phase == Phase::writing ? POLLOUT : POLLIN), 0});
+    append_client_pollfds(fds);
   }
 
   // Handle the events of the entries fill_pollfds() wrote, starting at `first`.
@@ -223,6 +222,12 @@ public:
   }
 
 private:
+  // One poll entry per client: readable while it sends its request, writable while it gets the reply.
+  void append_client_pollfds(std::vector<pollfd>& fds) const {
+    for (const auto& client : m_clients)
+      fds.push_back({client.fd.get(), static_cast<short>(client.phase == Phase::writing ? POLLOUT : POLLIN), 0});
+  }
+
   void close(Client& client) {
     close_socket(client);
     client.phase = Phase::closed;
@@ -255,9 +260,7 @@ private:
   // freed nothing, drop the oldest.
   void make_room() {
     std::vector<pollfd> fds;
-    fds.reserve(m_clients.size());
-    for (const auto& client : m_clients)
-      fds.push_back({client.fd.get(), static_cast<short>(client.phase == Phase::writing ? POLLOUT : POLLIN), 0});
+    append_client_pollfds(fds);
     if (::poll(fds.data(), fds.size(), 0) > 0) {
       for (std::size_t k = 0; k < fds.size() && !m_finishing; ++k)
         if (fds[k].revents != 0) on_event(m_clients[k]);

@@ -223,44 +223,22 @@ FileBytes::FileBytes(std::size_t capacity) : m_capacity(std::max<std::size_t>(ca
     const std::size_t pages = (m_capacity + k_huge_page - 1) / k_huge_page * k_huge_page;
     void* mapping = ::mmap(nullptr, pages + k_huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping != MAP_FAILED) {
-      m_mapping = mapping;
-      m_mapping_size = pages + k_huge_page;
       const auto start = (reinterpret_cast<std::uintptr_t>(mapping) + k_huge_page - 1) & ~(k_huge_page - 1);
-      m_data = reinterpret_cast<char*>(start);
+      m_data = std::unique_ptr<char, FileBytesRelease>(reinterpret_cast<char*>(start),
+                                                       FileBytesRelease{mapping, pages + k_huge_page});
       // Only advice: where the kernel has no huge pages to give, the pages are ordinary ones.
-      static_cast<void>(::madvise(m_data, pages, MADV_HUGEPAGE));
+      static_cast<void>(::madvise(m_data.get(), pages, MADV_HUGEPAGE));
       return;
     }
   }
-  m_data = new char[m_capacity]; // NOLINT(cppcoreguidelines-owning-memory): released in release()
+  m_data = std::unique_ptr<char, FileBytesRelease>(new char[m_capacity]); // NOLINT(cppcoreguidelines-owning-memory)
 }
 
-FileBytes::FileBytes(FileBytes&& other) noexcept
-    : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)),
-      m_capacity(std::exchange(other.m_capacity, 0)), m_mapping(std::exchange(other.m_mapping, nullptr)),
-      m_mapping_size(std::exchange(other.m_mapping_size, 0)) {}
-
-FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
-  if (this != &other) {
-    release();
-    m_data = std::exchange(other.m_data, nullptr);
-    m_size = std::exchange(other.m_size, 0);
-    m_capacity = std::exchange(other.m_capacity, 0);
-    m_mapping = std::exchange(other.m_mapping, nullptr);
-    m_mapping_size = std::exchange(other.m_mapping_size, 0);
-  }
-  return *this;
-}
-
-FileBytes::~FileBytes() { release(); }
-
-void FileBytes::release() noexcept {
-  if (m_mapping != nullptr)
-    ::munmap(m_mapping, m_mapping_size);
+void FileBytesRelease::operator()(char* p) const noexcept {
+  if (mapping != nullptr)
+    ::munmap(mapping, mapping_size);
   else
-    delete[] m_data; // NOLINT(cppcoreguidelines-owning-memory)
-  m_data = nullptr;
-  m_mapping = nullptr;
+    delete[] p; // NOLINT(cppcoreguidelines-owning-memory)
 }
 
 std::optional<FileBytes> read_private_file_bytes(const std::string& path, std::size_t max_bytes) {

@@ -31,30 +31,28 @@ std::optional<std::string> read_private_file_head(const std::string& path, std::
 // A buffer of a megabyte or more is mapped on its own, aligned for transparent huge pages where
 // the kernel offers them (madvise mode): a 2 MB cache is then read into one page instead of
 // faulting in five hundred, which was most of what `tokenctl token` spent on such a cache.
+// Frees a FileBytes buffer as it was made: munmap of the whole mapping, or delete[].
+struct FileBytesRelease {
+  void* mapping = nullptr; // nullptr: the buffer is from new[]
+  std::size_t mapping_size = 0;
+  void operator()(char* p) const noexcept;
+};
+
 class FileBytes {
 public:
   // A buffer of at least `capacity` bytes (at least 1).
   explicit FileBytes(std::size_t capacity);
-  FileBytes(FileBytes&& other) noexcept;
-  FileBytes& operator=(FileBytes&& other) noexcept;
-  FileBytes(const FileBytes&) = delete;
-  FileBytes& operator=(const FileBytes&) = delete;
-  ~FileBytes();
 
-  [[nodiscard]] char* data() { return m_data; }
+  [[nodiscard]] char* data() { return m_data.get(); }
   [[nodiscard]] std::size_t capacity() const { return m_capacity; }
   void set_size(std::size_t size) { m_size = size; }
   // The bytes; valid while this object lives.
-  [[nodiscard]] std::string_view view() const { return {m_data, m_size}; }
+  [[nodiscard]] std::string_view view() const { return {m_data.get(), m_size}; }
 
 private:
-  void release() noexcept;
-
-  char* m_data = nullptr;
+  std::unique_ptr<char, FileBytesRelease> m_data;
   std::size_t m_size = 0;
   std::size_t m_capacity = 0;
-  void* m_mapping = nullptr; // the mapping to unmap, or nullptr when m_data is from new[]
-  std::size_t m_mapping_size = 0;
 };
 
 // Read a file that holds secrets as read_private_file_head does (checked, cut to `max_bytes`), into
